@@ -1,0 +1,291 @@
+"""The local store: every request a resident or staff member makes, saved durably first.
+
+One SQLite file (``kiosk.db`` in the data dir) in WAL mode with
+``synchronous=FULL``, so a record whose ``add`` returned survives a kill -9 or
+a power cut. Each record is also an outbox entry that the sync client moves
+through the states below; a queued payload never changes (a correction is a
+new record pointing at the old one).
+
+    pending --lease--> inflight --server result--> acked | failed | conflict
+       ^                  |
+       +--- lease reset at start / lease expiry / retryable error
+
+At start the file is checked with ``PRAGMA quick_check``. A damaged file is
+moved aside with a timestamp and a fresh one created, so the kiosk never ends
+up in a crash loop; the problem is remembered in ``store-problems.json`` for
+``kiosk --check`` and the staff screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import sqlite_utils
+
+from kiosk.paths import ensure_private_dir
+
+DB_NAME: Final = "kiosk.db"
+PROBLEMS_NAME: Final = "store-problems.json"
+
+KINDS: Final = frozenset({"call", "health", "signup", "proxy", "visit", "feedback"})
+STATES: Final = ("pending", "inflight", "acked", "failed", "conflict")
+URGENT_KINDS: Final = frozenset({"call"})
+
+
+class StoreError(Exception):
+    """A record could not be saved; the message is safe to show to staff."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the database's page limit) is full; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    kind: str
+    created_at: str
+    payload: dict[str, Any]
+    state: str
+    urgent: bool
+    attempts: int
+    last_error: str | None
+
+
+def now_local() -> str:
+    """The current time, timezone-aware in the local zone, ISO 8601."""
+    return datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+def _m1_records(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE records (
+            seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+            id          TEXT NOT NULL UNIQUE,
+            kind        TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            payload     TEXT NOT NULL,
+            urgent      INTEGER NOT NULL DEFAULT 0,
+            state       TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending','inflight','acked','failed','conflict')),
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            last_error  TEXT,
+            lease_until TEXT,
+            acked_at    TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX records_outbox ON records (state, urgent DESC, seq)")
+    db.execute("CREATE INDEX records_kind ON records (kind, seq)")
+
+
+# Numbered migrations: index + 1 is the schema version they produce. Append, never edit.
+MIGRATIONS: Final[list[Callable[[sqlite_utils.Database], None]]] = [_m1_records]
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc)
+
+
+class Store:
+    """The kiosk's durable local store of records (also the sync outbox).
+
+    ``Store(data_dir)`` opens (creating, checking and migrating) ``kiosk.db``.
+    One instance per thread: the sync worker opens its own with ``check=False``.
+    """
+
+    def __init__(self, data_dir: Path | str, *, check: bool = True) -> None:
+        self.data_dir = ensure_private_dir(Path(data_dir))
+        self.path = self.data_dir / DB_NAME
+        self.problems: list[str] = []
+        if check:
+            self._check_or_move_aside()
+        self.db = self._open()
+        self._migrate()
+        if check:
+            self._reset_leases()
+
+    # -- opening ---------------------------------------------------------------
+
+    def _open(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return sqlite_utils.Database(conn)
+
+    def _check_or_move_aside(self) -> None:
+        if not self.path.exists():
+            return
+        problem: str | None = None
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            if [r[0] for r in rows] != ["ok"]:
+                problem = "; ".join(str(r[0]) for r in rows[:3])
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        finally:
+            if conn is not None:
+                conn.close()
+        if problem is None:
+            return
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        moved = self.path.with_name(f"{DB_NAME}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(self.path) + suffix)
+            if src.exists():
+                src.replace(Path(str(moved) + suffix))
+        message = f"数据库文件损坏，已移到 {moved.name} 并新建 ({problem})"
+        self.problems.append(message)
+        self._remember_problem(message, moved)
+
+    def _remember_problem(self, message: str, moved: Path) -> None:
+        path = self.data_dir / PROBLEMS_NAME
+        items = self.stored_problems(self.data_dir)
+        items.append({"at": now_local(), "message": message, "moved_to": str(moved)})
+        path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @staticmethod
+    def stored_problems(data_dir: Path) -> list[dict[str, str]]:
+        """Problems found at earlier starts (e.g. a corrupt file moved aside)."""
+        path = Path(data_dir) / PROBLEMS_NAME
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return []
+        return [i for i in items if isinstance(i, dict)]
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema {version} is newer than this kiosk ({SCHEMA_VERSION}); "
+                "install the newer kiosk version"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                MIGRATIONS[number - 1](self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    def _reset_leases(self) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE records SET state='pending', lease_until=NULL WHERE state='inflight'"
+            )
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT); errors become StoreError."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        try:
+            yield self.db
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._translate(exc) from exc
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise self._translate(exc) from exc
+
+    @staticmethod
+    def _translate(exc: sqlite3.Error) -> StoreError:
+        if _is_full(exc):
+            return StoreFullError("存储空间已满，记录没有保存")
+        return StoreError(f"记录没有保存: {exc}")
+
+    # -- the public API ----------------------------------------------------------
+
+    def add(self, kind: str, payload: dict[str, Any]) -> str:
+        """Save one record durably and return its new UUID.
+
+        When this returns, the record is on disk. Raises StoreFullError when the
+        disk is full and StoreError for other failures; earlier records stay intact.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown record kind {kind!r}")
+        try:
+            body = json.dumps(payload, ensure_ascii=False, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"payload is not plain JSON: {exc}") from exc
+        record_id = str(uuid.uuid4())
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO records (id, kind, created_at, payload, urgent) VALUES (?,?,?,?,?)",
+                [record_id, kind, now_local(), body, int(kind in URGENT_KINDS)],
+            )
+        return record_id
+
+    def count(self, state: str | None = None, *, kind: str | None = None) -> int:
+        """How many records there are, optionally in one outbox state and/or of one kind."""
+        if state is not None and state not in STATES:
+            raise ValueError(f"unknown state {state!r}")
+        where, args = [], []
+        if state is not None:
+            where.append("state = ?")
+            args.append(state)
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        sql = "SELECT count(*) FROM records" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(self.db.execute(sql, args).fetchone()[0])
+
+    def get(self, record_id: str) -> Record | None:
+        rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
+        return _to_record(rows[0]) if rows else None
+
+    def records(
+        self, *, state: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[Record]:
+        """Records, oldest first, filtered by state and/or kind."""
+        where, args = ["1=1"], []
+        if state is not None:
+            where.append("state = ?")
+            args.append(state)
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        sql = f"SELECT * FROM records WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"  # noqa: S608
+        return [_to_record(r) for r in self.db.query(sql, [*args, limit])]
+
+    def integrity(self) -> str:
+        """``PRAGMA integrity_check`` of the open file: 'ok' or the first problem."""
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+def _to_record(row: dict[str, Any]) -> Record:
+    return Record(
+        id=row["id"],
+        kind=row["kind"],
+        created_at=row["created_at"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        urgent=bool(row["urgent"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
