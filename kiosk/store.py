@@ -88,8 +88,49 @@ def _m1_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX records_kind ON records (kind, seq)")
 
 
+def _m2_activities_status_sync(db: sqlite_utils.Database) -> None:
+    # The district's activity catalogue, replaced as a whole by each pull.
+    db.execute(
+        """
+        CREATE TABLE activities (
+            id          TEXT PRIMARY KEY,
+            title       TEXT NOT NULL,
+            starts_at   TEXT NOT NULL,
+            ends_at     TEXT,
+            place       TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            seats       INTEGER,
+            seats_left  INTEGER,
+            status      TEXT NOT NULL DEFAULT 'open'
+                        CHECK (status IN ('open','full','cancelled')),
+            updated_at  TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX activities_starts ON activities (starts_at)")
+    # Status history of records (district updates and local staff notes), newest = max seq.
+    db.execute(
+        """
+        CREATE TABLE record_status (
+            seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id TEXT NOT NULL,
+            status    TEXT NOT NULL,
+            note      TEXT NOT NULL DEFAULT '',
+            at        TEXT NOT NULL,
+            source    TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('district','local'))
+        )
+        """
+    )
+    db.execute("CREATE INDEX record_status_record ON record_status (record_id, seq)")
+    # Small key/value state of the sync client (pull cursors, last pass summary).
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 # Numbered migrations: index + 1 is the schema version they produce. Append, never edit.
-MIGRATIONS: Final[list[Callable[[sqlite_utils.Database], None]]] = [_m1_records]
+MIGRATIONS: Final[list[Callable[[sqlite_utils.Database], None]]] = [
+    _m1_records,
+    _m2_activities_status_sync,
+]
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
@@ -249,7 +290,8 @@ class Store:
         if kind is not None:
             where.append("kind = ?")
             args.append(kind)
-        sql = "SELECT count(*) FROM records" + (" WHERE " + " AND ".join(where) if where else "")
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        sql = f"SELECT count(*) FROM records{clause}"  # noqa: S608 (fixed column names only)
         return int(self.db.execute(sql, args).fetchone()[0])
 
     def get(self, record_id: str) -> Record | None:
@@ -270,12 +312,131 @@ class Store:
         sql = f"SELECT * FROM records WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"  # noqa: S608
         return [_to_record(r) for r in self.db.query(sql, [*args, limit])]
 
+    # -- activities (the district's catalogue) -------------------------------
+
+    def activities(self, upcoming_from: datetime | None = None) -> list[dict[str, Any]]:
+        """The activity catalogue, soonest first.
+
+        With ``upcoming_from`` (an aware datetime), only activities that have not
+        ended by then (``ends_at``, or ``starts_at`` when there is no end).
+        """
+        rows = [dict(r) for r in self.db.query("SELECT * FROM activities")]
+        if upcoming_from is not None:
+            rows = [r for r in rows if _activity_end(r) >= upcoming_from]
+        rows.sort(key=lambda r: (_parse_aware(r["starts_at"]), r["id"]))
+        return rows
+
+    def replace_activities(self, items: list[dict[str, Any]]) -> None:
+        """Swap the whole catalogue in one transaction: readers see old or new, never a mix."""
+        rows = [_activity_row(i) for i in items]
+        with self.transaction() as db:
+            _replace_activities(db, rows)
+
+    # -- record status (district updates and local notes) -----------------------
+
+    def add_status(
+        self,
+        record_id: str,
+        status: str,
+        note: str = "",
+        source: str = "local",
+        at: str | None = None,
+    ) -> None:
+        """Append one status change of a record (``source`` is 'district' or 'local')."""
+        if source not in STATUS_SOURCES:
+            raise ValueError(f"unknown status source {source!r}")
+        with self.transaction() as db:
+            _insert_status(db, record_id, status, note=note, source=source, at=at or now_local())
+
+    def latest_status(self, record_id: str) -> dict[str, Any] | None:
+        """The newest status of a record, or None if it has none."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM record_status WHERE record_id = ? ORDER BY seq DESC LIMIT 1",
+                [record_id],
+            )
+        )
+        return dict(rows[0]) if rows else None
+
+    def statuses(self, record_id: str) -> list[dict[str, Any]]:
+        """Every status of a record, oldest first."""
+        return [
+            dict(r)
+            for r in self.db.query(
+                "SELECT * FROM record_status WHERE record_id = ? ORDER BY seq", [record_id]
+            )
+        ]
+
     def integrity(self) -> str:
         """``PRAGMA integrity_check`` of the open file: 'ok' or the first problem."""
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
         self.db.conn.close()
+
+
+STATUS_SOURCES: Final = frozenset({"district", "local"})
+ACTIVITY_STATUSES: Final = frozenset({"open", "full", "cancelled"})
+
+
+def _parse_aware(value: str) -> datetime:
+    """Parse an ISO timestamp; a naive one is taken as local time."""
+    dt = datetime.fromisoformat(value)
+    return dt if dt.tzinfo is not None else dt.astimezone()
+
+
+def _activity_end(row: dict[str, Any]) -> datetime:
+    return _parse_aware(row["ends_at"] or row["starts_at"])
+
+
+def _activity_row(item: dict[str, Any]) -> dict[str, Any]:
+    """Validate one catalogue entry (ValueError names the problem) and normalise it."""
+    try:
+        act_id = str(item["id"])
+        title = str(item["title"])
+        starts_at = str(item["starts_at"])
+    except KeyError as exc:
+        raise ValueError(f"activity without {exc.args[0]!r}: {item!r}") from exc
+    _parse_aware(starts_at)
+    ends_at = item.get("ends_at") or None
+    if ends_at is not None:
+        _parse_aware(str(ends_at))
+    status = str(item.get("status") or "open")
+    if status not in ACTIVITY_STATUSES:
+        raise ValueError(f"activity {act_id}: unknown status {status!r}")
+    seats = item.get("seats")
+    seats_left = item.get("seats_left")
+    return {
+        "id": act_id,
+        "title": title,
+        "starts_at": starts_at,
+        "ends_at": None if ends_at is None else str(ends_at),
+        "place": str(item.get("place") or ""),
+        "description": str(item.get("description") or ""),
+        "seats": None if seats is None else int(seats),
+        "seats_left": None if seats_left is None else int(seats_left),
+        "status": status,
+        "updated_at": str(item.get("updated_at") or now_local()),
+    }
+
+
+def _replace_activities(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    db.execute("DELETE FROM activities")
+    db.conn.executemany(
+        "INSERT INTO activities (id, title, starts_at, ends_at, place, description, seats,"
+        " seats_left, status, updated_at) VALUES (:id, :title, :starts_at, :ends_at, :place,"
+        " :description, :seats, :seats_left, :status, :updated_at)",
+        rows,
+    )
+
+
+def _insert_status(
+    db: sqlite_utils.Database, record_id: str, status: str, *, note: str, source: str, at: str
+) -> None:
+    db.execute(
+        "INSERT INTO record_status (record_id, status, note, at, source) VALUES (?,?,?,?,?)",
+        [record_id, status, note, at, source],
+    )
 
 
 def _to_record(row: dict[str, Any]) -> Record:
