@@ -1,0 +1,1 @@
+"""Spoken output: text normalisation, synthesis, prompt cache and playback (no widgets)."""
