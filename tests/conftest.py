@@ -27,3 +27,53 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     d.mkdir()
     monkeypatch.setenv("KIOSK_DATA_DIR", str(d))
     yield d
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand (for idle timers and backoff)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def fonts_loaded(qapp):  # type: ignore[no-untyped-def]
+    from kiosk.theme import load_fonts
+
+    assert load_fonts() == []
+    return True
+
+
+def make_app(data_dir: Path, clock: FakeClock, **ui: object):  # type: ignore[no-untyped-def]
+    """A KioskApp on real settings, a real store in ``data_dir`` and a fake clock."""
+    from kiosk import config
+    from kiosk.app import KioskApp
+
+    env = {f"KIOSK_UI_{k.upper()}": str(v) for k, v in ui.items()}
+    cfg = config.load(None, environ=env)
+    app = KioskApp(cfg, data_dir, clock=clock)
+    app.window.resize(1920, 1080)
+    return app
+
+
+@pytest.fixture
+def kiosk(qtbot, fonts_loaded, data_dir, clock):  # type: ignore[no-untyped-def]
+    """The whole kiosk, windowed at 1920x1080 offscreen, at home."""
+    app = make_app(data_dir, clock, px_per_mm=3.78)
+    qtbot.addWidget(app.window)
+    app.start(windowed=True)
+    app.window.resize(1920, 1080)
+    qtbot.waitExposed(app.window)
+    yield app
+    app.shutdown()

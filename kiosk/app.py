@@ -1,0 +1,126 @@
+"""The composition root: builds the services and screens and wires their signals in one place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.config import Config
+from kiosk.idle import IdleMonitor
+from kiosk.qt import QtCore, QtGui, QtWidgets
+from kiosk.screens import screen_classes
+from kiosk.screens.base import ScreenContext
+from kiosk.screens.window import MainWindow
+from kiosk.store import Store
+from kiosk.theme import Metrics, px_per_mm_from_screen
+
+log = logging.getLogger(__name__)
+
+_INPUT_EVENTS = frozenset(
+    {
+        QtCore.QEvent.Type.MouseButtonPress,
+        QtCore.QEvent.Type.TouchBegin,
+        QtCore.QEvent.Type.KeyPress,
+    }
+)
+
+
+class InputFilter(QtCore.QObject):
+    """Application-wide input hook: any touch or key counts as activity (idle timer,
+    barge-in) and keypad keys are routed to the window."""
+
+    def __init__(self, on_input: Callable[[], None], on_key: Callable[[QtGui.QKeyEvent], bool]):
+        super().__init__()
+        self.on_input = on_input
+        self.on_key = on_key
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS and watched.isWidgetType():
+            self.on_input()
+            if event.type() == QtCore.QEvent.Type.KeyPress:
+                assert isinstance(event, QtGui.QKeyEvent)
+                return self.on_key(event)
+        return False
+
+
+class KioskApp(QtCore.QObject):
+    """Owns the store, the services, the window and the idle timer."""
+
+    def __init__(
+        self,
+        config: Config,
+        data_dir: Path,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        store: Store | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.data_dir = data_dir
+        self.store = store if store is not None else Store(data_dir)
+        self.metrics = self._metrics()
+        self.ctx = ScreenContext(config=config, metrics=self.metrics, store=self.store)
+        self.window = MainWindow(self.metrics)
+        for cls in screen_classes():
+            self.window.register(cls(self.ctx))
+        self.idle = IdleMonitor(
+            config.ui.idle_seconds, config.ui.idle_warning_seconds, clock=clock, parent=self
+        )
+        self.input_filter = InputFilter(self.on_input, self.window.handle_key)
+        self._connect_signals()
+
+    def _metrics(self) -> Metrics:
+        ui = self.config.ui
+        ppm = ui.px_per_mm or px_per_mm_from_screen(QtGui.QGuiApplication.primaryScreen())
+        return Metrics(px_per_mm=ppm, font_scale=ui.font_scale)
+
+    def _connect_signals(self) -> None:
+        w = self.window
+        w.screen_changed.connect(self._on_screen_changed)
+        self.idle.warning.connect(w.idle_overlay.show_countdown)
+        self.idle.resumed.connect(w.idle_overlay.hide)
+        self.idle.timed_out.connect(w.home)
+        w.idle_overlay.continue_clicked.connect(self.idle.poke)
+
+    def _on_screen_changed(self, name: str) -> None:
+        self.idle.set_armed(name != "home")
+
+    def on_input(self) -> None:
+        self.idle.poke()
+
+    def set_metrics(self, metrics: Metrics) -> None:
+        """Apply a new px_per_mm / font scale to every screen, live."""
+        self.metrics = metrics
+        self.ctx.metrics = metrics
+        self.window.apply_metrics(metrics)
+
+    def start(self, *, windowed: bool) -> None:
+        app = QtWidgets.QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self.input_filter)
+        w = self.window
+        if windowed:
+            w.resize(1280, 800)
+            w.allow_close = True
+            w.show()
+        else:
+            w.setWindowFlag(QtCore.Qt.WindowType.FramelessWindowHint, True)
+            w.setWindowFlag(QtCore.Qt.WindowType.WindowStaysOnTopHint, True)
+            screen = QtGui.QGuiApplication.primaryScreen()
+            if screen is not None:
+                # Without a window manager showFullScreen() keeps the natural size.
+                w.setGeometry(screen.geometry())
+            w.showFullScreen()
+        w.home()
+        self.idle.start()
+
+    def shutdown(self) -> None:
+        self.idle.stop()
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.input_filter)
+        self.window.allow_close = True
+        self.window.close()
+        self.store.close()

@@ -1,0 +1,112 @@
+"""The main window, the common frame, keyboard use and the idle reset, on the real app."""
+
+from __future__ import annotations
+
+from kiosk.qt import QtCore, QtGui
+
+
+def test_starts_at_home_with_three_big_choices(kiosk):
+    w = kiosk.window
+    assert w.current_screen().name == "home"
+    home = w.screens["home"]
+    names = [b.text() for b in home.visible_buttons()]
+    assert names == ["一键呼叫", "健康监测", "社区活动"]
+    assert not w.common["back"].isVisible()  # no 返回 at home
+
+
+def test_close_and_escape_are_ignored_for_residents(kiosk, qtbot):
+    w = kiosk.window
+    w.allow_close = False
+    assert not w.close()
+    assert w.isVisible()
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Escape)
+    assert w.isVisible()
+    w.allow_close = True
+
+
+def test_arrow_keys_move_focus_and_enter_activates(kiosk, qtbot):
+    home = kiosk.window.screens["home"]
+    home.call_button.setFocus()
+    qtbot.keyClick(home.call_button, QtCore.Qt.Key.Key_Right)
+    assert home.health_button.hasFocus()
+    with qtbot.waitSignal(kiosk.window.screen_changed, timeout=2000) as sig:
+        qtbot.keyClick(home.health_button, QtCore.Qt.Key.Key_Return)
+    assert sig.args == ["health"]
+
+
+def test_digit_keys_choose_on_home(kiosk, qtbot):
+    with qtbot.waitSignal(kiosk.window.screen_changed, timeout=2000) as sig:
+        qtbot.keyClick(kiosk.window, QtCore.Qt.Key.Key_3)
+    assert sig.args == ["activities"]
+
+
+def test_every_interactive_widget_has_an_accessible_name(kiosk):
+    from kiosk.qt import QtWidgets
+
+    for name in kiosk.window.screens:
+        kiosk.window.show_screen(name)
+        for b in kiosk.window.findChildren(QtWidgets.QAbstractButton):
+            if b.isVisible():
+                assert b.accessibleName(), (name, b.objectName())
+                assert b.accessibleDescription(), (name, b.objectName())
+
+
+def test_idle_warning_then_home_forgets_the_resident(kiosk, clock, qtbot):
+    w = kiosk.window
+    w.show_screen("activities")
+    idle = kiosk.idle
+    clock.advance(idle.idle_seconds - 1)
+    idle.check()
+    assert not w.idle_overlay.isVisible()
+    clock.advance(2)
+    idle.check()
+    assert w.idle_overlay.isVisible()
+    assert "秒后回到首页" in w.idle_overlay.detail.text()
+    assert idle.warning_seconds >= 20
+    # One tap on 继续 keeps the resident where they were.
+    qtbot.mouseClick(w.idle_overlay.button, QtCore.Qt.MouseButton.LeftButton)
+    assert not w.idle_overlay.isVisible()
+    assert w.current_screen().name == "activities"
+    # Walk away: warning, then home after the warning time.
+    clock.advance(idle.idle_seconds + 1)
+    idle.check()
+    assert w.idle_overlay.isVisible()
+    clock.advance(idle.warning_seconds - 2)
+    idle.check()
+    assert w.current_screen().name == "activities"
+    with qtbot.waitSignal(w.went_home, timeout=2000):
+        clock.advance(2)
+        idle.check()
+    assert w.current_screen().name == "home"
+    assert not w.idle_overlay.isVisible()
+
+
+def test_no_idle_limit_at_home(kiosk, clock):
+    clock.advance(10_000)
+    kiosk.idle.check()
+    assert not kiosk.window.idle_overlay.isVisible()
+
+
+def test_any_key_counts_as_activity(kiosk, clock, qtbot):
+    w = kiosk.window
+    w.show_screen("activities")
+    clock.advance(kiosk.idle.idle_seconds + 1)
+    kiosk.idle.check()
+    assert w.idle_overlay.isVisible()
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Down)
+    assert not w.idle_overlay.isVisible()
+
+
+def test_font_scale_change_applies_live(kiosk):
+    from kiosk.theme import Metrics
+
+    home = kiosk.window.screens["home"]
+    before = home.call_button.title_font.pixelSize()
+    kiosk.set_metrics(Metrics(px_per_mm=kiosk.metrics.px_per_mm, font_scale=1.5))
+    after = home.call_button.title_font.pixelSize()
+    assert after >= before * 1.45
+
+
+def test_key_event_type_is_routed(kiosk):
+    ev = QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Escape, QtCore.Qt.KeyboardModifier.NoModifier)
+    assert kiosk.window.handle_key(ev) is True
