@@ -1,0 +1,1 @@
+"""Both ends of the kiosk <-> district wire: protocol, kiosk client, reference server."""

@@ -1,0 +1,1 @@
+"""The reference district server (FastAPI + SQLAlchemy Core); needs the ``[server]`` extra."""
