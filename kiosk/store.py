@@ -22,9 +22,9 @@ import contextlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +38,15 @@ PROBLEMS_NAME: Final = "store-problems.json"
 KINDS: Final = frozenset({"call", "health", "signup", "proxy", "visit", "feedback"})
 STATES: Final = ("pending", "inflight", "acked", "failed", "conflict")
 URGENT_KINDS: Final = frozenset({"call"})
+# Seconds a leased (inflight) record stays reserved before it counts as pending again.
+LEASE_SECONDS: Final = 300.0
+# Server result -> outbox state. Anything else leaves the record pending.
+RESULT_STATES: Final = {
+    "created": "acked",
+    "duplicate": "acked",
+    "conflict": "conflict",
+    "rejected": "failed",
+}
 
 
 class StoreError(Exception):
@@ -58,6 +67,16 @@ class Record:
     urgent: bool
     attempts: int
     last_error: str | None
+
+
+def is_urgent(kind: str, payload: Mapping[str, Any]) -> bool:
+    """Calls, and health readings flagged ``"alert": true``, are sent at once."""
+    return kind in URGENT_KINDS or (kind == "health" and payload.get("alert") is True)
+
+
+def _utc_iso(value: datetime) -> str:
+    # One fixed format so that lease times compare correctly as text.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def now_local() -> str:
@@ -275,7 +294,7 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO records (id, kind, created_at, payload, urgent) VALUES (?,?,?,?,?)",
-                [record_id, kind, now_local(), body, int(kind in URGENT_KINDS)],
+                [record_id, kind, now_local(), body, int(is_urgent(kind, payload))],
             )
         return record_id
 
@@ -326,11 +345,18 @@ class Store:
         rows.sort(key=lambda r: (_parse_aware(r["starts_at"]), r["id"]))
         return rows
 
-    def replace_activities(self, items: list[dict[str, Any]]) -> None:
-        """Swap the whole catalogue in one transaction: readers see old or new, never a mix."""
+    def replace_activities(self, items: list[dict[str, Any]], *, cursor: str | None = None) -> None:
+        """Swap the whole catalogue in one transaction: readers see old or new, never a mix.
+
+        ``cursor`` (the sync client's) is saved in the same transaction, so it can
+        never run ahead of the data it describes. ValueError for a bad entry
+        (nothing changed then).
+        """
         rows = [_activity_row(i) for i in items]
         with self.transaction() as db:
             _replace_activities(db, rows)
+            if cursor is not None:
+                _set_state(db, ACTIVITIES_CURSOR, cursor)
 
     # -- record status (district updates and local notes) -----------------------
 
@@ -367,6 +393,172 @@ class Store:
             )
         ]
 
+    # -- the sync outbox ------------------------------------------------------------
+
+    def lease_page(
+        self,
+        limit: int,
+        *,
+        ids: Sequence[str] | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> list[Record]:
+        """Reserve up to ``limit`` pending records for sending: urgent first, then oldest.
+
+        Leased records are ``inflight`` until ``mark_results``/``reset_lease`` or the
+        lease expires (then they count as pending again, e.g. after a crash).
+        ``ids`` restricts the page to those records (the urgent sender). Only one
+        page is ever read into memory.
+        """
+        now = datetime.now(UTC)
+        until = _utc_iso(now + timedelta(seconds=lease_seconds))
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE records SET state='pending', lease_until=NULL"
+                " WHERE state='inflight' AND lease_until < ?",
+                [_utc_iso(now)],
+            )
+            if ids is not None:
+                wanted = list(ids)[:limit]
+                marks = ",".join("?" * len(wanted))
+                sql = (
+                    f"SELECT * FROM records WHERE state='pending' AND id IN ({marks})"  # noqa: S608
+                    " ORDER BY urgent DESC, seq LIMIT ?"
+                )
+                rows = list(db.query(sql, [*wanted, limit])) if wanted else []
+            else:
+                rows = list(
+                    db.query(
+                        "SELECT * FROM records WHERE state='pending'"
+                        " ORDER BY urgent DESC, seq LIMIT ?",
+                        [limit],
+                    )
+                )
+            db.conn.executemany(
+                "UPDATE records SET state='inflight', lease_until=?, attempts=attempts+1"
+                " WHERE seq=?",
+                [(until, r["seq"]) for r in rows],
+            )
+        return [_to_record(r) for r in rows]
+
+    def mark_results(
+        self,
+        results: Mapping[str, tuple[str, str | None]],
+        *,
+        release: Iterable[str] = (),
+    ) -> dict[str, int]:
+        """Apply the server's per-record results in one transaction.
+
+        ``results`` maps record id -> (created|duplicate|conflict|rejected, error):
+        created/duplicate -> acked, conflict -> conflict, rejected -> failed (kept,
+        with the reason, for staff). Ids in ``release`` (sent but without a result)
+        go back to pending. Records already acked are never changed. Returns how
+        many records reached each state.
+        """
+        acked_at = now_local()
+        counts = {"acked": 0, "conflict": 0, "failed": 0, "pending": 0}
+        with self.transaction() as db:
+            for record_id, (status, error) in results.items():
+                state = RESULT_STATES.get(status)
+                if state is None:
+                    continue
+                cur = db.execute(
+                    "UPDATE records SET state=?, last_error=?, lease_until=NULL,"
+                    " acked_at=CASE WHEN ?='acked' THEN ? ELSE acked_at END"
+                    " WHERE id=? AND state IN ('pending','inflight')",
+                    [state, error, state, acked_at, record_id],
+                )
+                counts[state] += cur.rowcount
+            for record_id in release:
+                if record_id in results:
+                    continue
+                cur = db.execute(
+                    "UPDATE records SET state='pending', lease_until=NULL"
+                    " WHERE id=? AND state='inflight'",
+                    [record_id],
+                )
+                counts["pending"] += cur.rowcount
+        return counts
+
+    def reset_lease(self, ids: Iterable[str], error: str | None = None) -> None:
+        """Put leased records back to pending (a retryable failure), noting ``error``."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                "UPDATE records SET state='pending', lease_until=NULL,"
+                " last_error=coalesce(?, last_error) WHERE id=? AND state='inflight'",
+                [(error, i) for i in ids],
+            )
+
+    def failed_with_reasons(self, limit: int = 100) -> list[Record]:
+        """Records the server refused (failed) or that conflict, oldest first, for staff."""
+        return [
+            _to_record(r)
+            for r in self.db.query(
+                "SELECT * FROM records WHERE state IN ('failed','conflict') ORDER BY seq LIMIT ?",
+                [limit],
+            )
+        ]
+
+    def requeue(self, record_id: str) -> bool:
+        """Staff: send a failed record again (e.g. after a server fix). False if not failed."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE records SET state='pending', last_error=NULL WHERE id=? AND state='failed'",
+                [record_id],
+            )
+        return cur.rowcount == 1
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Records per outbox state (every state present, 0 when none)."""
+        counts = dict.fromkeys(STATES, 0)
+        for state, n in self.db.execute("SELECT state, count(*) FROM records GROUP BY state"):
+            counts[state] = int(n)
+        return counts
+
+    def unsent(self) -> int:
+        """Records not yet at the district and not parked (pending + inflight)."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM records WHERE state IN ('pending','inflight')"
+            ).fetchone()[0]
+        )
+
+    def urgent_unsent_ids(self) -> list[str]:
+        """Urgent records still to send (e.g. saved before a restart)."""
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT id FROM records WHERE urgent=1 AND state IN ('pending','inflight')"
+                " ORDER BY seq"
+            )
+        ]
+
+    # -- sync state (cursors) -----------------------------------------------------
+
+    def sync_state(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM sync_state WHERE key=?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_sync_state(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            _set_state(db, key, value)
+
+    def apply_updates(self, updates: Iterable[Mapping[str, Any]], cursor: str) -> int:
+        """Store district status updates and the cursor after them in one transaction."""
+        n = 0
+        with self.transaction() as db:
+            for u in updates:
+                _insert_status(
+                    db,
+                    str(u["record_id"]),
+                    str(u["status"]),
+                    note=str(u.get("note") or ""),
+                    source="district",
+                    at=str(u["at"]),
+                )
+                n += 1
+            _set_state(db, UPDATES_CURSOR, cursor)
+        return n
+
     def integrity(self) -> str:
         """``PRAGMA integrity_check`` of the open file: 'ok' or the first problem."""
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -376,6 +568,18 @@ class Store:
 
 
 STATUS_SOURCES: Final = frozenset({"district", "local"})
+ACTIVITIES_CURSOR: Final = "activities_cursor"
+UPDATES_CURSOR: Final = "updates_cursor"
+
+
+def _set_state(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+        [key, value],
+    )
+
+
 ACTIVITY_STATUSES: Final = frozenset({"open", "full", "cancelled"})
 
 
