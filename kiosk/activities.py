@@ -191,7 +191,10 @@ def _require_aware(dt: datetime, name: str) -> None:
 def _series(item: Mapping[str, Any]) -> Series:
     sid = item.get("id", "?")
     try:
-        weekdays = frozenset(int(d) for d in item["weekdays"])
+        raw_days = item["weekdays"]
+        if not isinstance(raw_days, list) or not all(type(d) is int for d in raw_days):
+            raise ValueError(f"weekdays must be a list of ISO day numbers, got {raw_days!r}")
+        weekdays = frozenset(raw_days)
         if not weekdays or not weekdays <= set(range(1, 8)):
             raise ValueError(f"weekdays must be ISO 1-7, got {item['weekdays']!r}")
         start = time.fromisoformat(str(item["start"]))
@@ -202,11 +205,16 @@ def _series(item: Mapping[str, Any]) -> Series:
         seats_taken = int(item.get("seats_taken", 0))
         if (seats is not None and int(seats) < 0) or seats_taken < 0:
             raise ValueError("seats cannot be negative")
+        texts = {k: item.get(k, "") for k in ("id", "title", "place", "description")}
+        texts["id"], texts["title"] = item["id"], item["title"]
+        for name, value in texts.items():
+            if not isinstance(value, str) or (name in {"id", "title"} and not value):
+                raise ValueError(f"{name} must be text, got {value!r}")
         return Series(
-            id=str(item["id"]),
-            title=str(item["title"]),
-            place=str(item.get("place", "")),
-            description=str(item.get("description", "")),
+            id=texts["id"],
+            title=texts["title"],
+            place=texts["place"],
+            description=texts["description"],
             weekdays=weekdays,
             start=start,
             end=end,
