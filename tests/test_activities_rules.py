@@ -22,6 +22,7 @@ from kiosk.activities import (
     upcoming_activities,
 )
 from kiosk.store import Store
+from sync.protocol import check_record
 
 CST = timezone(timedelta(hours=8))
 # Monday 1 December 2025, 10:00 in Beijing time.
@@ -287,3 +288,8 @@ def test_signup_refused(overrides, now, key):
 def test_signup_allowed_for_an_open_activity():
     assert signup_problem(_activity(), "13812345678", NOW) is None
     assert signup_problem(_activity(seats=None, seats_left=None), "13812345678", NOW) is None
+
+
+def test_signup_payload_passes_the_wire_protocol():
+    payload = signup_payload(_activity(), "13812345678")
+    assert check_record("signup", "2025-12-01T10:00:00+08:00", payload) is None

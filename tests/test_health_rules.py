@@ -26,6 +26,7 @@ from kiosk.health import (
 )
 from kiosk.problems import Problem, problem_text
 from kiosk.texts import texts
+from sync.protocol import check_record
 
 # -- blood pressure: (systolic, diastolic) -> level id, danger ---------------------
 
@@ -350,3 +351,20 @@ def test_every_health_text_is_used_or_named():
     screen_only = {"health.consent", "health.hint_weight_kg"}
     own = {k for k in texts().items() if k.startswith("health.")}
     assert own - health.TEXT_KEYS == screen_only
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        BloodPressure(260, 159, 220),
+        BloodPressure(61, 30),
+        Glucose(1.0, GlucoseContext.FASTING),
+        Glucose(33.3, GlucoseContext.AFTER_MEAL_2H),
+        Weight(20.0, 100),
+        Weight(250.0, 230),
+        Weight(62.5),
+    ],
+)
+def test_payloads_pass_the_wire_protocol(reading):
+    payload = health_payload(reading, phone="13812345678")
+    assert check_record("health", "2025-12-01T10:00:00+08:00", payload) is None
