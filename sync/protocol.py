@@ -30,13 +30,15 @@ corrects an earlier record, since a queued payload never changes):
   optional ``phone``, ``resident_name``, ``source`` ("button"|"voice"|"health"|...),
   ``cancelled`` (bool: the resident pressed 取消呼叫 in time), ``cancels`` (id of
   the call this record cancels).
-- ``health``: one health reading. At least one of ``systolic``/``diastolic``
-  (mmHg, 40-300 / 20-200), ``pulse`` (bpm, 20-250), ``glucose`` (mmol/L, 0.5-40),
-  ``temperature`` (°C, 30-45), ``weight`` (kg, 10-300); optional ``phone``,
-  ``level`` (classification, e.g. "normal"|"high"|"danger"), ``alert`` (bool:
-  a dangerous reading, sent at once like a call), ``measure`` (e.g. "blood_pressure").
-- ``signup``: a sign-up for an activity. ``activity_id`` (str) and ``phone``
-  required; optional ``name``, ``people`` (1-10, default 1).
+- ``health``: one health reading, as built by ``kiosk.health.health_payload``:
+  ``type`` ("blood_pressure"|"glucose"|"weight"), ``values`` ({"systolic":
+  {"value": 135, "unit": "mmHg"}, ...}), ``context`` (glucose), ``level``,
+  ``severity``, ``alert`` (bool: a dangerous reading, sent at once like a call),
+  optional ``phone``. Flat numbers (``"systolic": 135``) are accepted too. At
+  least one reading; known readings must be plausible (``READING_RANGES``).
+- ``signup``: a sign-up for an activity (``kiosk.activities.signup_payload``).
+  ``activity_id`` (str) and ``phone`` required; optional ``title``,
+  ``starts_at``, ``name``, ``people`` (1-10, default 1).
 - ``proxy``: a proxy-service request entered by staff. ``service`` required
   (社保认证, 医保报销, 缴费, 证件办理, 上门服务, ...); optional ``resident_name``,
   ``phone``, ``note``, ``staff``, ``address``.
@@ -99,33 +101,56 @@ class CallPayload(_Payload):
     cancels: uuid.UUID | None = None
 
 
+class Reading(BaseModel):
+    """One measured value inside a health payload's ``values``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    value: float
+    unit: ShortText | None = None
+
+
+# Plausible physical ranges (wider than the kiosk's entry limits): anything outside is a bug.
+READING_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "systolic": (40, 300),
+    "diastolic": (20, 200),
+    "pulse": (20, 250),
+    "glucose": (0.5, 40),
+    "temperature": (30, 45),
+    "weight": (10, 300),
+    "height": (50, 250),
+    "bmi": (5, 100),
+}
+
+
 class HealthPayload(_Payload):
-    measure: ShortText | None = None
-    systolic: Annotated[float, Field(ge=40, le=300)] | None = None
-    diastolic: Annotated[float, Field(ge=20, le=200)] | None = None
-    pulse: Annotated[float, Field(ge=20, le=250)] | None = None
-    glucose: Annotated[float, Field(ge=0.5, le=40)] | None = None
-    temperature: Annotated[float, Field(ge=30, le=45)] | None = None
-    weight: Annotated[float, Field(ge=10, le=300)] | None = None
+    type: ShortText | None = None
+    values: dict[str, Reading] = Field(default_factory=dict)
+    systolic: float | None = None
+    diastolic: float | None = None
+    pulse: float | None = None
+    glucose: float | None = None
+    temperature: float | None = None
+    weight: float | None = None
+    context: ShortText | None = None
     phone: Phone | None = None
     level: ShortText | None = None
+    severity: ShortText | None = None
     alert: bool = False
 
     @model_validator(mode="after")
-    def _one_reading(self) -> HealthPayload:
-        readings = (
-            self.systolic,
-            self.diastolic,
-            self.pulse,
-            self.glucose,
-            self.temperature,
-            self.weight,
-        )
-        if all(r is None for r in readings):
-            raise ValueError(
-                "a health record needs at least one reading "
-                "(systolic, diastolic, pulse, glucose, temperature, weight)"
-            )
+    def _readings(self) -> HealthPayload:
+        readings = {k: r.value for k, r in self.values.items()}
+        for key in ("systolic", "diastolic", "pulse", "glucose", "temperature", "weight"):
+            flat = getattr(self, key)
+            if flat is not None:
+                readings.setdefault(key, flat)
+        if not readings:
+            raise ValueError("a health record needs at least one reading")
+        for key, value in readings.items():
+            low, high = READING_RANGES.get(key, (float("-inf"), float("inf")))
+            if not low <= value <= high:
+                raise ValueError(f"{key} {value} is outside {low:g}-{high:g}")
         return self
 
 
