@@ -7,13 +7,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.calls import CallDesk
 from kiosk.config import Config
 from kiosk.idle import IdleMonitor
 from kiosk.qt import QtCore, QtGui, QtWidgets
 from kiosk.screens import screen_classes
-from kiosk.screens.base import ScreenContext
+from kiosk.records import Recorder
+from kiosk.screens.base import Screen, ScreenContext
+from kiosk.screens.call import CallBanner, CallScreen
+from kiosk.screens.health import HealthResultScreen
+from kiosk.screens.home import HomeScreen
 from kiosk.screens.window import MainWindow
-from kiosk.store import Store
+from kiosk.session import Session
+from kiosk.store import Store, StoreError
 from kiosk.theme import Metrics, px_per_mm_from_screen
 
 log = logging.getLogger(__name__)
@@ -61,10 +67,25 @@ class KioskApp(QtCore.QObject):
         self.data_dir = data_dir
         self.store = store if store is not None else Store(data_dir)
         self.metrics = self._metrics()
-        self.ctx = ScreenContext(config=config, metrics=self.metrics, store=self.store)
+        self.session = Session()
+        self.recorder = Recorder(self.store, parent=self)
+        self.calls = CallDesk(
+            self.store, save=self.recorder.save, cancel_seconds=config.call.cancel_seconds,
+            clock=clock, parent=self,
+        )  # fmt: skip
+        self.screens: dict[str, Screen] = {}
+        self.ctx = ScreenContext(
+            config=config, metrics=self.metrics, store=self.store,
+            services={"session": self.session, "recorder": self.recorder, "calls": self.calls,
+                      "screens": self.screens},
+        )  # fmt: skip
         self.window = MainWindow(self.metrics)
         for cls in screen_classes():
-            self.window.register(cls(self.ctx))
+            screen = cls(self.ctx)
+            self.screens[screen.name] = screen
+            self.window.register(screen)
+        self.banner = CallBanner(self.ctx, self.window)
+        self.window.add_banner(self.banner)
         self.idle = IdleMonitor(
             config.ui.idle_seconds, config.ui.idle_warning_seconds, clock=clock, parent=self
         )
@@ -79,6 +100,16 @@ class KioskApp(QtCore.QObject):
     def _connect_signals(self) -> None:
         w = self.window
         w.screen_changed.connect(self._on_screen_changed)
+        w.went_home.connect(self.session.reset)
+        w.enable_common("call", lambda: self.request_call("frame"))
+        home = self.screens["home"]
+        assert isinstance(home, HomeScreen)
+        home.call_requested.connect(lambda: self.request_call("button"))
+        result = self.screens["health_result"]
+        assert isinstance(result, HealthResultScreen)
+        result.call_requested.connect(lambda: self.request_call("health"))
+        self.calls.alert_changed.connect(self._on_call_alert)
+        self.calls.status_changed.connect(lambda _id, _s: self._on_call_alert(self.calls.needs_staff()))
         self.idle.warning.connect(w.idle_overlay.show_countdown)
         self.idle.resumed.connect(w.idle_overlay.hide)
         self.idle.timed_out.connect(w.home)
@@ -86,6 +117,22 @@ class KioskApp(QtCore.QObject):
 
     def _on_screen_changed(self, name: str) -> None:
         self.idle.set_armed(name != "home")
+
+    def request_call(self, source: str) -> None:
+        """One tap on 一键呼叫 / 呼叫帮助: saved first, then shown; never a second call."""
+        screen = self.screens["call"]
+        assert isinstance(screen, CallScreen)
+        try:
+            _record_id, new = self.calls.request(source)
+        except StoreError:
+            log.exception("a call could not be saved")
+            screen.show_call(again=False, failed=True)
+        else:
+            screen.show_call(again=not new)
+        self.window.show_screen("call")
+
+    def _on_call_alert(self, alert: bool) -> None:
+        self.banner.show_status(alert, self.calls.status)
 
     def on_input(self) -> None:
         self.idle.poke()

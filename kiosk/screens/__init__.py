@@ -11,6 +11,22 @@ from kiosk.screens.base import Screen
 
 def screen_classes() -> list[type[Screen]]:
     """Every screen, in the order they are shown in screenshots."""
-    from kiosk.screens.home import HomeScreen  # noqa: PLC0415 - keep import of Qt lazy
+    # Imports are local so that importing kiosk.screens does not build any Qt class early.
+    from kiosk.screens.call import CallScreen  # noqa: PLC0415
+    from kiosk.screens.health import (  # noqa: PLC0415
+        HealthEntryScreen,
+        HealthResultScreen,
+        HealthScreen,
+    )
+    from kiosk.screens.home import HomeScreen  # noqa: PLC0415
+    from kiosk.screens.phone import PhoneScreen  # noqa: PLC0415
 
-    return [HomeScreen]
+    classes: list[type[Screen]] = [
+        HomeScreen,
+        CallScreen,
+        HealthScreen,
+        HealthEntryScreen,
+        HealthResultScreen,
+        PhoneScreen,
+    ]
+    return classes

@@ -72,6 +72,9 @@ class Screen(QtWidgets.QWidget):
     def reset(self) -> None:
         """Forget everything the resident entered or was shown on this screen."""
 
+    def demo(self) -> None:
+        """Fill in made-up, representative content (for screenshots and the audit)."""
+
     def spoken_text(self) -> str:
         """What is said on entry: the title and the choices on screen."""
         choices = [b.text().replace("\n", "") for b in self.visible_buttons()]

@@ -126,6 +126,7 @@ def show_view(window: MainWindow, name: str) -> None:
     else:
         window.idle_overlay.hide()
         window.show_screen(name, remember=False)
+        window.screens[name].demo()
     app = QtWidgets.QApplication.instance()
     assert app is not None
     app.processEvents()
