@@ -54,9 +54,12 @@ def audit_view(facts: dict[str, Any]) -> list[str]:
     def mm(px: float) -> float:
         return px / ppm
 
+    screen_w, screen_h = facts["size_px"]
     for w in widgets:
         ident = f"{where}: {w['class']} {w['object_name'] or '?'} {w['text'][:12]!r}"
         x, y, width, height = w["geometry_px"]
+        if x < 0 or y < 0 or x + width > screen_w or y + height > screen_h:
+            problems.append(f"{ident}: partly off screen at {w['geometry_px']}")
         if w["text"]:
             font_px = w.get("min_font_px", w["font_px"])
             if mm(font_px) + TOLERANCE_MM < text_min:

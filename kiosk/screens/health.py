@@ -332,12 +332,12 @@ class HealthResultScreen(Screen):
         outer.setSpacing(self.metrics.mm(10))
         left = QtWidgets.QVBoxLayout()
         left.setSpacing(self.metrics.mm(4))
-        self.level = self.label("", size_mm=TEXT_TITLE_MM * 1.3, bold=True, name="health_level")
-        self.values_line = self.label("", size_mm=TEXT_LABEL_MM, name="health_values")
-        self.advice = self.label("", size_mm=TEXT_LABEL_MM, name="health_advice")
+        self.level = self.label("", size_mm=TEXT_TITLE_MM, bold=True, name="health_level")
+        self.values_line = self.label("", size_mm=TEXT_BODY_MM, name="health_values")
+        self.advice = self.label("", size_mm=TEXT_BODY_MM, bold=True, name="health_advice")
         self.saved = self.label("", size_mm=TEXT_BODY_MM, name="health_saved")
-        self.call = self.button("health.call_staff", role="call", min_mm=(120.0, 40.0),
-                                label_mm=TEXT_TITLE_MM * 1.2, name="health_call")  # fmt: skip
+        self.call = self.button("health.call_staff", role="call", min_mm=(110.0, 32.0),
+                                label_mm=TEXT_TITLE_MM, name="health_call")  # fmt: skip
         for w in (self.level, self.values_line, self.advice, self.saved):
             left.addWidget(w)
         left.addWidget(self.call, 0, QtCore.Qt.AlignmentFlag.AlignLeft)

@@ -130,6 +130,11 @@ def show_view(window: MainWindow, name: str) -> None:
     app = QtWidgets.QApplication.instance()
     assert app is not None
     app.processEvents()
+    # Settle every pending layout request (a font change reaches nested layouts in rounds).
+    for _ in range(3):
+        for lay in window.findChildren(QtWidgets.QLayout):
+            lay.activate()
+        app.processEvents()
 
 
 def is_elder_view(window: MainWindow, name: str) -> bool:

@@ -46,7 +46,6 @@ class NumberPad(QtWidgets.QWidget):
         grid.setVerticalSpacing(gap)
         self.display = TextLabel("", metrics, size_mm=TEXT_HUGE_MM, bold=True, wrap=False,
                                  name=f"{name}_display", parent=self)  # fmt: skip
-        self.display.setMinimumHeight(metrics.mm(TEXT_HUGE_MM * 1.5))
         grid.addWidget(self.display, 0, 0, 1, 4)
         self.keys: dict[str, BigButton] = {}
         layout = [("7", 1, 0), ("8", 1, 1), ("9", 1, 2), ("4", 2, 0), ("5", 2, 1), ("6", 2, 2),
@@ -70,7 +69,7 @@ class NumberPad(QtWidgets.QWidget):
         self, grid: QtWidgets.QGridLayout, metrics: Metrics, key: str, label: str,
         row: int, col: int, name: str,
     ) -> BigButton:  # fmt: skip
-        b = BigButton(label, metrics, role="primary", min_mm=KEY_MM, label_mm=TEXT_LABEL_MM * 1.2,
+        b = BigButton(label, metrics, role="primary", min_mm=KEY_MM, label_mm=TEXT_LABEL_MM,
                       name=f"{name}_key_{key if key.isdigit() else {'.': 'point'}.get(key, key)}",
                       parent=self)  # fmt: skip
         b.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)

@@ -73,7 +73,8 @@ class BigButton(QtWidgets.QPushButton):
         self.hint = hint
         self.setAccessibleName(text)
         self.setAccessibleDescription(hint or text)
-        self.updateGeometry()
+        if hasattr(self, "title_font"):
+            self._update_minimum()
         self.update()
 
     def set_role(self, role: str) -> None:
@@ -85,8 +86,13 @@ class BigButton(QtWidgets.QPushButton):
         self.title_font = font(metrics, self.label_mm, bold=True)
         self.hint_font = font(metrics, self.hint_mm)
         self.setFont(self.title_font)
+        self._update_minimum()
+
+    def _update_minimum(self) -> None:
+        """The floor in mm, or more when the text needs it: a layout never clips the text."""
         w, h = self.min_mm
-        self.setMinimumSize(metrics.mm(w), metrics.mm(h))
+        floor = QtCore.QSize(self.metrics.mm(w), self.metrics.mm(h))
+        self.setMinimumSize(self._text_size().expandedTo(floor))
         self.updateGeometry()
 
     @property
@@ -102,15 +108,17 @@ class BigButton(QtWidgets.QPushButton):
             lines += [(line, self.hint_font) for line in self.hint.split("\n")]
         return lines
 
-    def sizeHint(self) -> QtCore.QSize:
+    def _text_size(self) -> QtCore.QSize:
         pad = self.metrics.mm(PADDING_MM + FOCUS_MM) * 2
         width = height = 0
         for line, f in self._lines():
             fm = QtGui.QFontMetrics(f)
             width = max(width, fm.horizontalAdvance(line))
             height += fm.height()
-        hint = QtCore.QSize(width + pad, height + pad)
-        return hint.expandedTo(self.minimumSize())
+        return QtCore.QSize(width + pad + 2, height + pad + 2)
+
+    def sizeHint(self) -> QtCore.QSize:
+        return self._text_size().expandedTo(self.minimumSize())
 
     def minimumSizeHint(self) -> QtCore.QSize:
         return self.sizeHint()

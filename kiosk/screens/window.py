@@ -64,7 +64,9 @@ class MainWindow(QtWidgets.QWidget):
         ):
             b = BigButton(t(text_key), metrics, role=role, min_mm=COMMON_BUTTON_MM,
                           label_mm=TEXT_LABEL_MM, name=f"common_{key}", parent=self.bar)  # fmt: skip
-            keep = b.sizePolicy()
+            keep = QtWidgets.QSizePolicy(
+                QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed
+            )
             keep.setRetainSizeWhenHidden(True)
             b.setSizePolicy(keep)
             b.hide()
@@ -86,6 +88,15 @@ class MainWindow(QtWidgets.QWidget):
         root.addWidget(self.stack, 1)
         self.idle_overlay = IdleOverlay(metrics, self)
         self._set_common_enabled("back", self.back)
+        self._fix_common_sizes()
+
+    def _fix_common_sizes(self) -> None:
+        """The common controls share one size so they sit identically on every screen."""
+        size = QtCore.QSize()
+        for b in self.common.values():
+            size = size.expandedTo(b.sizeHint())
+        for b in self.common.values():
+            b.setFixedSize(size)
 
     # -- common controls ------------------------------------------------------------
 
@@ -193,7 +204,10 @@ class MainWindow(QtWidgets.QWidget):
     def apply_metrics(self, metrics: Metrics) -> None:
         self.metrics = metrics
         for b in self.common.values():
+            b.setMinimumSize(0, 0)
+            b.setMaximumSize(16777215, 16777215)
             b.apply_metrics(metrics)
+        self._fix_common_sizes()
         self.title.apply_metrics(metrics)
         for screen in self.screens.values():
             screen.apply_metrics(metrics)
