@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import requests
 from pydantic import ValidationError
@@ -48,6 +48,7 @@ TOKEN_NAME: Final = "token"  # noqa: S105 (a file name, not a secret)
 MAX_UPDATE_PAGES: Final = 1000
 
 Progress = Callable[[int, int], None]
+_T = TypeVar("_T")
 
 
 class SyncError(Exception):
@@ -442,6 +443,18 @@ class SyncClient:
                 if progress is not None:
                     progress(min(done, total), total)
 
+    def _retrying(self, step: Callable[[], _T]) -> _T:
+        """Run ``step``, retrying retryable errors with backoff up to ``max_retries`` times."""
+        failures = 0
+        while True:
+            try:
+                return step()
+            except RETRYABLE as exc:
+                failures += 1
+                if failures > self.max_retries:
+                    raise
+                self._wait(exc, failures)
+
     def _wait(self, exc: SyncError, failures: int) -> None:
         delay = self.backoff.delay(failures)
         if isinstance(exc, ServerBusyError) and exc.retry_after is not None:
@@ -498,10 +511,10 @@ class SyncClient:
         """Ping, upload everything pending, pull activities and updates."""
         result = PassResult()
         try:
-            self.ping()
+            self._retrying(self.ping)
             result.upload = self.upload(progress=progress)
-            result.activities_changed = self.pull_activities()
-            result.updates = self.pull_updates()
+            result.activities_changed = self._retrying(self.pull_activities)
+            result.updates = self._retrying(self.pull_updates)
         except TokenError as exc:
             result.problem, result.token_problem = str(exc), True
         except OfflineError as exc:

@@ -40,6 +40,7 @@ DeliveryPhase = Literal["queued", "sending", "retrying", "sent", "failed", "conf
 FINAL_PHASES: Final = frozenset({"sent", "failed", "conflict"})
 URGENT_BATCH: Final = 50
 LEASED_ELSEWHERE_WAIT: Final = 1.0
+MIN_RETRY_WAIT: Final = 0.1  # never hammer the server in a tight loop
 _PHASE_OF_STATE: Final[dict[str, DeliveryPhase]] = {
     "acked": "sent",
     "failed": "failed",
@@ -215,6 +216,7 @@ class UrgentSender:
             return LEASED_ELSEWHERE_WAIT if busy_elsewhere else None
         self._failures += 1
         delay = self._backoff.delay(self._failures) if retry_after is None else retry_after
+        delay = max(delay, MIN_RETRY_WAIT)
         with self._lock:
             at = self._now() + timedelta(seconds=delay)
             for record_id in batch:
