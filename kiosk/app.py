@@ -19,7 +19,9 @@ from kiosk.screens.health import HealthResultScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.window import MainWindow
 from kiosk.session import Session
+from kiosk.speech.speaker import Speaker
 from kiosk.store import Store, StoreError
+from kiosk.texts import t
 from kiosk.theme import Metrics, px_per_mm_from_screen
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class KioskApp(QtCore.QObject):
         *,
         clock: Callable[[], float] = time.monotonic,
         store: Store | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -68,6 +71,7 @@ class KioskApp(QtCore.QObject):
         self.store = store if store is not None else Store(data_dir)
         self.metrics = self._metrics()
         self.session = Session()
+        self.speaker = speaker if speaker is not None else Speaker(config.voice, data_dir, parent=self)
         self.recorder = Recorder(self.store, parent=self)
         self.calls = CallDesk(
             self.store, save=self.recorder.save, cancel_seconds=config.call.cancel_seconds,
@@ -77,7 +81,7 @@ class KioskApp(QtCore.QObject):
         self.ctx = ScreenContext(
             config=config, metrics=self.metrics, store=self.store,
             services={"session": self.session, "recorder": self.recorder, "calls": self.calls,
-                      "screens": self.screens},
+                      "screens": self.screens, "speaker": self.speaker},
         )  # fmt: skip
         self.window = MainWindow(self.metrics)
         for cls in screen_classes():
@@ -108,6 +112,13 @@ class KioskApp(QtCore.QObject):
         result = self.screens["health_result"]
         assert isinstance(result, HealthResultScreen)
         result.call_requested.connect(lambda: self.request_call("health"))
+        for screen in self.screens.values():
+            screen.speak.connect(self.speaker.say)
+        w.enable_common("repeat", self.speaker.replay)
+        w.went_home.connect(self.speaker.reset_volume)
+        home.louder.clicked.connect(self._louder)
+        home.quieter.clicked.connect(self._quieter)
+        self.idle.warning.connect(self._on_idle_warning)
         self.calls.alert_changed.connect(self._on_call_alert)
         self.calls.status_changed.connect(lambda _id, _s: self._on_call_alert(self.calls.needs_staff()))
         self.idle.warning.connect(w.idle_overlay.show_countdown)
@@ -117,6 +128,19 @@ class KioskApp(QtCore.QObject):
 
     def _on_screen_changed(self, name: str) -> None:
         self.idle.set_armed(name != "home")
+        self.speaker.say(self.screens[name].spoken_text())
+
+    def _on_idle_warning(self, seconds_left: int) -> None:
+        if seconds_left == self.config.ui.idle_warning_seconds:
+            self.speaker.say(self.window.idle_overlay.spoken_text())
+
+    def _louder(self) -> None:
+        self.speaker.volume_up()
+        self.speaker.say(t("speech.louder"))
+
+    def _quieter(self) -> None:
+        self.speaker.volume_down()
+        self.speaker.say(t("speech.quieter"))
 
     def request_call(self, source: str) -> None:
         """One tap on 一键呼叫 / 呼叫帮助: saved first, then shown; never a second call."""
@@ -135,7 +159,9 @@ class KioskApp(QtCore.QObject):
         self.banner.show_status(alert, self.calls.status)
 
     def on_input(self) -> None:
+        """Any touch or key: the resident is here (idle timer), and speech stops (barge-in)."""
         self.idle.poke()
+        self.speaker.stop()
 
     def set_metrics(self, metrics: Metrics) -> None:
         """Apply a new px_per_mm / font scale to every screen, live."""
@@ -162,9 +188,11 @@ class KioskApp(QtCore.QObject):
             w.showFullScreen()
         w.home()
         self.idle.start()
+        self.speaker.warm_cache()
 
     def shutdown(self) -> None:
         self.idle.stop()
+        self.speaker.shutdown()
         app = QtWidgets.QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.input_filter)

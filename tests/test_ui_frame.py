@@ -9,8 +9,9 @@ def test_starts_at_home_with_three_big_choices(kiosk):
     w = kiosk.window
     assert w.current_screen().name == "home"
     home = w.screens["home"]
-    names = [b.text() for b in home.visible_buttons()]
+    names = [b.text() for b in home.choices()]
     assert names == ["一键呼叫", "健康监测", "社区活动"]
+    assert all(b.isVisible() for b in home.choices())
     assert not w.common["back"].isVisible()  # no 返回 at home
 
 

@@ -52,7 +52,16 @@ class HomeScreen(Screen):
         for b in self.choices():
             row.addWidget(b)
         layout.addLayout(row, 1)
-        layout.addStretch(0)
+        volume = QtWidgets.QHBoxLayout()
+        volume.setSpacing(self.metrics.mm(10))
+        volume.addStretch(1)
+        self.louder = self.button("speech.louder", role="neutral", min_mm=(50.0, 22.0),
+                                  name="volume_up")  # fmt: skip
+        self.quieter = self.button("speech.quieter", role="neutral", min_mm=(50.0, 22.0),
+                                   name="volume_down")  # fmt: skip
+        volume.addWidget(self.louder)
+        volume.addWidget(self.quieter)
+        layout.addLayout(volume)
         self.call_button.clicked.connect(self.call_requested)
         self.health_button.clicked.connect(lambda: self.navigate.emit("health"))
         self.activities_button.clicked.connect(lambda: self.navigate.emit("activities"))
@@ -62,7 +71,7 @@ class HomeScreen(Screen):
 
     def spoken_text(self) -> str:
         parts = [t("home.greeting")]
-        parts += [f"{b.text()}，{b.hint}" for b in self.visible_buttons()]  # type: ignore[attr-defined]
+        parts += [f"{b.text()}，{b.hint}" for b in self.visible_buttons() if b.hint]
         return "。".join(parts) + "。"
 
     def handle_key(self, event: QtGui.QKeyEvent) -> bool:
