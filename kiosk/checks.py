@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.config import Config
+from kiosk.paths import ensure_private_dir
 from kiosk.store import Store, StoreError
 from kiosk.theme import font_paths
 
@@ -57,7 +58,7 @@ def check_fonts(ctx: CheckContext) -> CheckResult:
 
 def check_data_dir(ctx: CheckContext) -> CheckResult:
     try:
-        ctx.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(ctx.data_dir)
         with tempfile.NamedTemporaryFile(dir=ctx.data_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
