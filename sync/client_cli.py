@@ -1,6 +1,6 @@
 """``kiosk-sync``: one sync pass for cron/systemd, with progress.
 
-    kiosk-sync [--config FILE] [--data-dir DIR]
+    kiosk-sync [--config FILE] [--data-dir DIR] [--retries N]
     kiosk-sync [--data-dir DIR] --save-token < token.txt   # provisioning (mode 0600)
 
 Exit codes: 0 everything sent, 1 something left for later (offline, server
@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--save-token", action="store_true", help="read a token on stdin and save it (0600)"
     )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries with backoff after a network/server error before leaving the rest for later",
+    )
     args = parser.parse_args(argv)
     data_dir = ensure_private_dir(args.data_dir or default_data_dir())
     try:
@@ -87,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             write_token(path, sys.stdin.read())
             print(f"kiosk-sync: token saved to {path} (mode 0600)", file=sys.stderr)
             return 0
-        result = run_sync_pass(cfg, data_dir, progress=ProgressBar(sys.stderr))
+        result = run_sync_pass(
+            cfg, data_dir, progress=ProgressBar(sys.stderr), max_retries=max(0, args.retries)
+        )
     except (kiosk_config.ConfigError, SyncConfigError) as exc:
         print(f"kiosk-sync: configuration problem: {exc}", file=sys.stderr)
         return 2

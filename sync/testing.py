@@ -33,7 +33,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.02) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, interval: float = 0.02
+) -> None:
     """Poll ``check`` until true; TimeoutError naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not check():
@@ -65,7 +67,7 @@ class ServerProcess:
             *extra,
         ]
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
         try:
             wait_until(self._up, 30, f"district server on port {self.port}")
         except TimeoutError:
@@ -83,7 +85,7 @@ class ServerProcess:
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a ``district-server`` command on this server's database."""
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "sync.server", "--db", self.db_url, *args],
             capture_output=True,
             text=True,
@@ -137,7 +139,7 @@ class PgCluster:
         cmd = [str(self.bin / tool), *args]
         if self._as_root:
             cmd = ["runuser", "-u", PG_USER, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
         if done.returncode != 0:
             raise RuntimeError(f"{tool} failed: {done.stdout}\n{done.stderr}")
 
@@ -174,7 +176,7 @@ class _PortalHandler(http.server.BaseHTTPRequestHandler):
     do_GET = _answer  # noqa: N815 (http.server's names)
     do_POST = _answer  # noqa: N815
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         del format, args  # keep test output quiet
 
 

@@ -115,3 +115,74 @@ def test_migrates_a_version_1_file(data_dir: Path) -> None:
     store = Store(data_dir)
     assert store.count("pending") == 1
     assert store.activities() == []
+
+
+def test_lease_page_urgent_first_then_oldest(data_dir: Path) -> None:
+    store = Store(data_dir)
+    visits = [store.add("visit", {"n": i}) for i in range(3)]
+    call = store.add("call", {})
+    alert = store.add("health", {"systolic": 190, "alert": True})
+    plain = store.add("health", {"systolic": 120, "alert": False})
+    page = store.lease_page(3)
+    assert [r.id for r in page] == [call, alert, visits[0]]
+    assert all(store.get(r.id).state == "inflight" for r in page)  # type: ignore[union-attr]
+    assert [r.id for r in store.lease_page(10)] == [visits[1], visits[2], plain]
+    assert store.lease_page(10) == []
+    assert store.urgent_unsent_ids() == [call, alert]
+
+
+def test_mark_results_and_release(data_dir: Path) -> None:
+    store = Store(data_dir)
+    ids = [store.add("visit", {}) for _ in range(5)]
+    page = store.lease_page(5)
+    counts = store.mark_results(
+        {
+            ids[0]: ("created", None),
+            ids[1]: ("duplicate", None),
+            ids[2]: ("conflict", "same id, different content"),
+            ids[3]: ("rejected", "payload: bad"),
+        },
+        release=[r.id for r in page],
+    )
+    assert counts == {"acked": 2, "conflict": 1, "failed": 1, "pending": 1}
+    states = [store.get(i).state for i in ids]  # type: ignore[union-attr]
+    assert states == ["acked", "acked", "conflict", "failed", "pending"]
+    assert [r.id for r in store.failed_with_reasons()] == [ids[2], ids[3]]
+    assert store.get(ids[3]).last_error == "payload: bad"  # type: ignore[union-attr]
+    # An acked record never goes back, whatever a later reply says.
+    store.mark_results({ids[0]: ("rejected", "late reply")})
+    assert store.get(ids[0]).state == "acked"  # type: ignore[union-attr]
+    assert store.count() == 5  # nothing is ever deleted
+    assert store.outbox_counts()["acked"] == 2 and store.unsent() == 1
+
+
+def test_expired_lease_and_reset(data_dir: Path) -> None:
+    store = Store(data_dir)
+    record_id = store.add("call", {})
+    assert [r.id for r in store.lease_page(5, lease_seconds=-1)] == [record_id]
+    # The lease has expired: the record is leasable again (e.g. a sender crashed).
+    again = store.lease_page(5)
+    assert [r.id for r in again] == [record_id] and again[0].attempts == 1
+    store.reset_lease([record_id], "offline")
+    rec = store.get(record_id)
+    assert rec is not None and rec.state == "pending" and rec.last_error == "offline"
+    assert rec.attempts == 2
+    store.lease_page(5)
+    store.close()
+    reopened = Store(data_dir)  # a restart puts inflight records back to pending
+    assert reopened.get(record_id).state == "pending"  # type: ignore[union-attr]
+
+
+def test_lease_by_ids_and_cursors(data_dir: Path) -> None:
+    store = Store(data_dir)
+    a, b = store.add("call", {}), store.add("call", {})
+    assert [r.id for r in store.lease_page(10, ids=[b])] == [b]
+    assert store.lease_page(10, ids=[b]) == []
+    assert store.sync_state("updates_cursor") is None
+    n = store.apply_updates(
+        [{"record_id": a, "status": "done", "note": "", "at": "2025-12-03T10:00:00+08:00"}], "7"
+    )
+    assert n == 1 and store.sync_state("updates_cursor") == "7"
+    assert store.latest_status(a)["source"] == "district"  # type: ignore[index]
+    store.replace_activities([], cursor="v3")
+    assert store.sync_state("activities_cursor") == "v3"

@@ -146,8 +146,8 @@ def _server_count(engine: Engine, kiosk_id: str) -> int:
     return sum(1 for r in rows if r["kiosk_id"] == kiosk_id)
 
 
-def _post(kiosk: Kiosk, records: list[dict[str, Any]], kiosk_id: str | None = None) -> Any:
-    body = {
+def _post(kiosk: Kiosk, records: list[Any], kiosk_id: str | None = None) -> Any:
+    body: dict[str, Any] = {
         "kiosk_id": kiosk_id or kiosk.id,
         "sent_at": datetime.now(UTC).isoformat(),
         "records": records,
@@ -301,7 +301,7 @@ def test_concurrent_uploads_of_one_record_create_it_once(kiosk: Kiosk, engine: E
 
 def test_wrong_token_stops_and_keeps_everything(kiosk: Kiosk, engine: Engine) -> None:
     ids = [kiosk.store.add("call", {}), kiosk.store.add("visit", {})]
-    result = kiosk.client(token="not-the-token").run_pass()
+    result = kiosk.client(token="not-the-token").run_pass()  # noqa: S106
     assert result.token_problem and result.exit_code == 2
     assert "token" in (result.problem or "")
     assert "not-the-token" not in (result.problem or "")
@@ -557,7 +557,16 @@ def _kiosk_sync(kiosk: Kiosk, *args: str, **env: str) -> subprocess.CompletedPro
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "sync.client_cli", "--data-dir", str(kiosk.data_dir), *args],
+        [
+            sys.executable,
+            "-m",
+            "sync.client_cli",
+            "--data-dir",
+            str(kiosk.data_dir),
+            "--retries",
+            "0",
+            *args,
+        ],
         capture_output=True,
         text=True,
         env=environ,
@@ -568,7 +577,14 @@ def _kiosk_sync(kiosk: Kiosk, *args: str, **env: str) -> subprocess.CompletedPro
 
 def test_kiosk_sync_exit_codes(kiosk: Kiosk, server: ServerProcess) -> None:
     saved = subprocess.run(
-        [sys.executable, "-m", "sync.client_cli", "--data-dir", str(kiosk.data_dir), "--save-token"],
+        [
+            sys.executable,
+            "-m",
+            "sync.client_cli",
+            "--data-dir",
+            str(kiosk.data_dir),
+            "--save-token",
+        ],
         input=kiosk.token + "\n",
         capture_output=True,
         text=True,
