@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.audio"]
+
 _HERE = Path(__file__).resolve().parent
 os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_HERE / 'offscreen_1080p.json'}"
 os.environ.setdefault("QT_QPA_FONTDIR", "/usr/share/fonts")

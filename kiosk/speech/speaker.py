@@ -53,7 +53,6 @@ from kiosk.speech.engine import (
     EspeakCliBackend,
     Pyttsx3Backend,
     SynthesisBackend,
-    SynthesisError,
 )
 from kiosk.speech.normalize import normalize
 from kiosk.speech.player import OutputUnavailableError, Player, PlayEvent
@@ -271,8 +270,8 @@ class SynthesisWorker(threading.Thread):
             self._factories.pop(0)
             self.backend = self._start_backend()
             return None if self.backend is None else self._render(job)
-        except SynthesisError as exc:
-            log.warning("could not synthesize %r: %s", job.text, exc)
+        except Exception as exc:  # a broken engine must not kill the worker thread
+            log.warning("could not synthesize %r: %s", job.text, exc, exc_info=True)
             if job.gen:
                 self.shared.failures.append((job.gen, str(exc)))
             return None
@@ -545,11 +544,13 @@ class Speaker(QtCore.QObject):
     def _watchdog(self) -> None:
         worker = self._worker
         since = worker.busy_since
-        if since is None or time.monotonic() - since < self._hang_timeout:
+        died = not worker.is_alive() and worker.ready.is_set()
+        if not died and (since is None or time.monotonic() - since < self._hang_timeout):
             return
+        since = since or time.monotonic()
         job = worker.current
         log.warning(
-            "speech worker hung for %.1f s on %r; replacing it",
+            "speech worker hung (or died) for %.1f s on %r; replacing it",
             time.monotonic() - since,
             job.text if job else "",
         )
