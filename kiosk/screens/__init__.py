@@ -12,7 +12,9 @@ from kiosk.screens.base import Screen
 def screen_classes() -> list[type[Screen]]:
     """Every screen, in the order they are shown in screenshots."""
     # Imports are local so that importing kiosk.screens does not build any Qt class early.
+    from kiosk.screens.activities import ActivitiesScreen, ActivityDetailScreen  # noqa: PLC0415
     from kiosk.screens.call import CallScreen  # noqa: PLC0415
+    from kiosk.screens.feedback import FeedbackScreen  # noqa: PLC0415
     from kiosk.screens.health import (  # noqa: PLC0415
         HealthEntryScreen,
         HealthResultScreen,
@@ -28,5 +30,8 @@ def screen_classes() -> list[type[Screen]]:
         HealthEntryScreen,
         HealthResultScreen,
         PhoneScreen,
+        ActivitiesScreen,
+        ActivityDetailScreen,
+        FeedbackScreen,
     ]
     return classes
