@@ -456,27 +456,27 @@ class Store:
         """
         acked_at = now_local()
         counts = {"acked": 0, "conflict": 0, "failed": 0, "pending": 0}
+        by_state: dict[str, list[tuple[str, str | None, str]]] = {}
+        for record_id, (status, error) in results.items():
+            state = RESULT_STATES.get(status)
+            if state is not None:
+                by_state.setdefault(state, []).append((state, error, record_id))
+        released = [(i,) for i in release if i not in results]
         with self.transaction() as db:
-            for record_id, (status, error) in results.items():
-                state = RESULT_STATES.get(status)
-                if state is None:
-                    continue
-                cur = db.execute(
+            for state, rows in by_state.items():
+                cur = db.conn.executemany(
                     "UPDATE records SET state=?, last_error=?, lease_until=NULL,"
                     " acked_at=CASE WHEN ?='acked' THEN ? ELSE acked_at END"
                     " WHERE id=? AND state IN ('pending','inflight')",
-                    [state, error, state, acked_at, record_id],
+                    [(st, err, st, acked_at, rid) for st, err, rid in rows],
                 )
                 counts[state] += cur.rowcount
-            for record_id in release:
-                if record_id in results:
-                    continue
-                cur = db.execute(
-                    "UPDATE records SET state='pending', lease_until=NULL"
-                    " WHERE id=? AND state='inflight'",
-                    [record_id],
-                )
-                counts["pending"] += cur.rowcount
+            cur = db.conn.executemany(
+                "UPDATE records SET state='pending', lease_until=NULL"
+                " WHERE id=? AND state='inflight'",
+                released,
+            )
+            counts["pending"] += max(0, cur.rowcount)
         return counts
 
     def reset_lease(self, ids: Iterable[str], error: str | None = None) -> None:

@@ -222,13 +222,14 @@ def ingest(
         )
     if rows:
         with engine.begin() as conn:
+            # executemany with RETURNING: SQLAlchemy batches it into multi-row
+            # INSERTs ("insertmanyvalues") from one cached compiled statement.
             stmt = (
                 _insert(conn)
-                .values(rows)
                 .on_conflict_do_nothing(index_elements=["kiosk_id", "record_id"])
                 .returning(records.c.record_id)
             )
-            created = {str(r[0]) for r in conn.execute(stmt)}
+            created = {str(r[0]) for r in conn.execute(stmt, rows)}
             others = [r["record_id"] for r in rows if r["record_id"] not in created]
             existing: dict[str, str] = {}
             if others:
