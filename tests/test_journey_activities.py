@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -33,22 +34,22 @@ def app(kiosk):
     return kiosk
 
 
-def screens(app):
+def screens(app) -> Any:
     return app.window.screens
 
 
-def open_list(app, qtbot):
+def open_list(app, qtbot) -> Any:
     qtbot.mouseClick(screens(app)["home"].activities_button, LEFT)
     listing = app.window.current_screen()
     assert listing.name == "activities"
     return listing
 
 
-def visible_cards(listing):
+def visible_cards(listing) -> Any:
     return [c for c in listing.cards if c.isVisible()]
 
 
-def all_cards(listing, qtbot) -> list[tuple[str, str, str]]:
+def all_cards(listing, qtbot) -> Any:
     """(id, title, hint) of every card, paging forward with 下一页 from the first page."""
     seen = []
     while True:
@@ -58,7 +59,7 @@ def all_cards(listing, qtbot) -> list[tuple[str, str, str]]:
         qtbot.mouseClick(listing.next_button, LEFT)
 
 
-def open_activity(app, qtbot, activity_id: str):
+def open_activity(app, qtbot, activity_id) -> Any:
     """From home: 社区活动, page until the card shows, tap it."""
     listing = open_list(app, qtbot)
     for _ in range(len(listing.pages)):
@@ -72,7 +73,7 @@ def open_activity(app, qtbot, activity_id: str):
     raise AssertionError(f"no card for {activity_id}")
 
 
-def type_number(app, qtbot, number: str) -> None:
+def type_number(app, qtbot, number) -> Any:
     phone = app.window.current_screen()
     assert phone.name == "phone"
     for ch in number:
@@ -80,7 +81,7 @@ def type_number(app, qtbot, number: str) -> None:
     qtbot.mouseClick(phone.pad.confirm, LEFT)
 
 
-def district_row(activity_id: str, title: str, start: datetime, **extra):
+def district_row(activity_id, title, start, **extra) -> Any:
     row = {
         "id": activity_id,
         "title": title,
@@ -96,7 +97,7 @@ def district_row(activity_id: str, title: str, start: datetime, **extra):
     return row
 
 
-def shown_texts(widget: QtWidgets.QWidget) -> list[str]:
+def shown_texts(widget) -> Any:
     """Every text a widget tree shows or names (labels, buttons, accessible names)."""
     texts = []
     for w in [widget, *widget.findChildren(QtWidgets.QWidget)]:
@@ -108,7 +109,7 @@ def shown_texts(widget: QtWidgets.QWidget) -> list[str]:
     return [s for s in texts if s]
 
 
-def audit_here(app, name: str) -> list[str]:
+def audit_here(app, name) -> Any:
     """The audit of what is on screen now (without the demo content view_facts would add)."""
     QtWidgets.QApplication.processEvents()
     w = app.window
