@@ -113,6 +113,7 @@ def audit_here(app, name) -> Any:
     """The audit of what is on screen now (without the demo content view_facts would add)."""
     QtWidgets.QApplication.processEvents()
     w = app.window
+    assert [w.width(), w.height()] == [1920, 1080]
     facts = {
         "screen": name,
         "elder": True,
@@ -465,7 +466,9 @@ def test_sign_up_that_cannot_be_saved_says_so(app, qtbot, monkeypatch):
 def test_audit_passes(app, scale, name):
     app.set_metrics(Metrics(px_per_mm=app.metrics.px_per_mm, font_scale=scale))
     app.window.resize(1920, 1080)
-    assert audit_view(view_facts(app.window, app.metrics, name)) == []
+    facts = view_facts(app.window, app.metrics, name)
+    assert facts["size_px"] == [1920, 1080]  # the screen did not grow the window
+    assert audit_view(facts) == []
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.5])
@@ -506,8 +509,9 @@ def test_audit_passes_on_detail_states(app, qtbot, scale):
     app.window.home()
     detail = open_activity(app, qtbot, SMARTPHONE)
     assert audit_here(app, "activity_detail open") == []
+    # The number given earlier this session (the phone screen is audited on its own).
+    app.session.phone = PHONE
     qtbot.mouseClick(detail.signup_button, LEFT)
-    type_number(app, qtbot, PHONE)
     (record,) = app.store.records(kind="signup")
     app.store.add_status(record.id, "waitlisted", source="district")
     detail.show_activity(detail.activity)

@@ -159,7 +159,9 @@ def test_the_three_faces_are_drawn_differently(kiosk):
 def test_audit_passes(kiosk, qtbot, scale):
     kiosk.set_metrics(Metrics(px_per_mm=kiosk.metrics.px_per_mm, font_scale=scale))
     kiosk.window.resize(1920, 1080)
-    assert audit_view(view_facts(kiosk.window, kiosk.metrics, "feedback")) == []
+    facts = view_facts(kiosk.window, kiosk.metrics, "feedback")
+    assert facts["size_px"] == [1920, 1080]  # the screen did not grow the window
+    assert audit_view(facts) == []
     # and while thanking
     screen = kiosk.window.screens["feedback"]
     screen.thanks_ms = 10_000

@@ -48,6 +48,7 @@ SELECTED_KEY: Final = "activities.selected"
 PAGE_MAX: Final = 4  # cards per page at most, however small the text
 MARGIN_MM: Final = 6.0
 GAP_MM: Final = 6.5  # a little over the 6 mm floor, so pixel rounding never undercuts it
+LINE_GAP_MM: Final = 2.5  # between lines of text (not touch targets): keeps 1.5x text on screen
 NAV_BUTTON_MM: Final = (45.0, 22.0)
 DEFAULT_CATALOGUE_DAYS: Final = 7  # every weekly series once, without a page of daily tai chi
 SIGNUP_SCAN_LIMIT: Final = 1_000_000  # sign-ups are few; the store cannot filter by payload
@@ -201,12 +202,18 @@ class ActivityCard(BigButton):
     def _pad(self) -> int:
         return self.metrics.mm(PADDING_MM + FOCUS_MM)
 
-    def _wrapped(self, width: int) -> list[tuple[str, QtGui.QFont]]:
+    def _wrapped(
+        self, width: int, texts: tuple[str, str] | None = None
+    ) -> list[tuple[str, QtGui.QFont]]:
+        """Lines as drawn at ``width``; ``texts`` = (title, hint), by default the shown ones."""
+        title, hint = texts if texts is not None else (self.text(), self.hint)
+        raw = [(line, self.title_font) for line in title.split("\n")]
+        if hint:
+            raw += [(line, self.hint_font) for line in hint.split("\n")]
         inner = width - 2 * self._pad() if width > 0 else 0
         lines: list[tuple[str, QtGui.QFont]] = []
-        for line, f in super()._lines():
-            fm = QtGui.QFontMetrics(f)
-            lines += [(part, f) for part in wrap_text(line, fm, inner)]
+        for line, f in raw:
+            lines += [(part, f) for part in wrap_text(line, QtGui.QFontMetrics(f), inner)]
         return lines
 
     def _lines(self) -> list[tuple[str, QtGui.QFont]]:
@@ -216,7 +223,11 @@ class ActivityCard(BigButton):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        lines = self._wrapped(width)
+        return self.height_for(width)
+
+    def height_for(self, width: int, texts: tuple[str, str] | None = None) -> int:
+        """The card's height at ``width`` for ``texts`` (measured only: nothing changes)."""
+        lines = self._wrapped(width, texts)
         height = sum(QtGui.QFontMetrics(f).height() for _, f in lines) + 2 * self._pad()
         return max(height, self.minimumHeight())
 
@@ -350,11 +361,8 @@ class ActivitiesScreen(Screen):
     def repaginate(self) -> None:
         """Group the activities into pages that fit; keep the first card of this page in view."""
         first = self.pages[self.page][0] if self.pages and self.pages[self.page] else 0
-        measure = self.cards[0]
-        heights = []
-        for activity in self.activities:
-            measure.show_activity(activity, self.now)
-            heights.append(measure.heightForWidth(self._card_width()))
+        measure, width = self.cards[0], self._card_width()
+        heights = [measure.height_for(width, card_texts(a, self.now)) for a in self.activities]
         gap = self.metrics.mm(GAP_MM)
         pages = paginate(heights, self._available_height(False), gap, PAGE_MAX)
         if len(pages) > 1:
@@ -486,10 +494,19 @@ class ActivityDetailScreen(Screen):
         outer.setSpacing(self.metrics.mm(GAP_MM))
         self.heading = self.label("", size_mm=TEXT_TITLE_MM, bold=True, name="activity_title")
         outer.addWidget(self.heading)
-        columns = QtWidgets.QHBoxLayout()
+        # The wrapped text's height-for-width must not push the window past the
+        # screen (Qt estimates it at narrower widths than the real ones); the
+        # audit still checks that every line fits where it is drawn.
+        self.body = QtWidgets.QWidget(self)
+        self.body.setObjectName("activity_body")
+        self.body.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Ignored
+        )
+        columns = QtWidgets.QHBoxLayout(self.body)
+        columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(self.metrics.mm(GAP_MM * 2))
         left = QtWidgets.QVBoxLayout()
-        left.setSpacing(self.metrics.mm(GAP_MM))
+        left.setSpacing(self.metrics.mm(LINE_GAP_MM))
         left_align = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         self.when = self.label(
             "", size_mm=TEXT_BODY_MM, bold=True, align=left_align, name="activity_when"
@@ -505,7 +522,7 @@ class ActivityDetailScreen(Screen):
             left.addWidget(w)
         left.addStretch(1)
         right = QtWidgets.QVBoxLayout()
-        right.setSpacing(self.metrics.mm(GAP_MM))
+        right.setSpacing(self.metrics.mm(LINE_GAP_MM))
         self.outcome = self.label(
             "", size_mm=TEXT_LABEL_MM, bold=True, align=left_align, name="activity_outcome"
         )
@@ -523,7 +540,7 @@ class ActivityDetailScreen(Screen):
         right.addStretch(1)
         columns.addLayout(left, 3)
         columns.addLayout(right, 2)
-        outer.addLayout(columns, 1)
+        outer.addWidget(self.body, 1)
         buttons = QtWidgets.QHBoxLayout()
         buttons.setSpacing(self.metrics.mm(GAP_MM * 2))
         self.signup_button = self.button(
