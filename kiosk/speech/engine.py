@@ -121,8 +121,32 @@ class Pyttsx3Backend:
     """
 
     name = "pyttsx3"
+    # libespeak-ng is a process-wide singleton and pyttsx3's synth callback is global: a
+    # second live engine steals the first one's callbacks (measured: the first one then
+    # never finishes, and the second one's rate is wrong). So at most one per process.
+    # The engine itself is created once and handed from owner to owner: a second
+    # pyttsx3.Engine in the same process was measured to ignore later rate changes.
+    _alive_lock = threading.Lock()
+    _alive = False
+    _engine_singleton: Any = None
 
     def __init__(self, timeout: float = 2.0) -> None:
+        with Pyttsx3Backend._alive_lock:
+            if Pyttsx3Backend._alive:
+                raise EngineUnavailableError("a pyttsx3 engine is already alive in this process")
+            Pyttsx3Backend._alive = True
+        self._closed = False
+        try:
+            self._setup(timeout)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        with Pyttsx3Backend._alive_lock:
+            Pyttsx3Backend._alive = False
+
+    def _setup(self, timeout: float) -> None:
         try:
             import pyttsx3  # noqa: PLC0415 - optional at run time: missing lib -> silent kiosk
             import pyttsx3.drivers.espeak as espeak_driver  # noqa: PLC0415
@@ -132,20 +156,23 @@ class Pyttsx3Backend:
         # The driver prints "Audio saved to <file>" for every file: keep stdout clean.
         espeak_driver.print = _quiet_print
         self._timeout = timeout
-        try:
-            self._engine: Any = pyttsx3.Engine("espeak")
-        except (RuntimeError, OSError) as exc:
-            raise EngineUnavailableError(f"espeak driver failed to start: {exc}") from exc
+        if Pyttsx3Backend._engine_singleton is None:
+            try:
+                Pyttsx3Backend._engine_singleton = pyttsx3.Engine("espeak")
+            except (RuntimeError, OSError) as exc:
+                raise EngineUnavailableError(f"espeak driver failed to start: {exc}") from exc
+        self._engine: Any = Pyttsx3Backend._engine_singleton
         raw_info = _espeak.Info(None)
         espeak_version = raw_info.decode().split()[0] if raw_info else "?"
         self.version = f"espeak-ng {espeak_version}"
         self._done = threading.Event()
         self._error: BaseException | None = None
-        self._engine.connect("finished-utterance", self._on_finished)
-        self._engine.connect("error", self._on_error)
+        self._tokens = [
+            self._engine.connect("finished-utterance", self._on_finished),
+            self._engine.connect("error", self._on_error),
+        ]
         self._voices = {str(v.id).lower() for v in self._engine.getProperty("voices")}
         self._voice = ""
-        self._rate = 0
         self.voice_ok = True
         self._tmp = Path(tempfile.mkdtemp(prefix="kiosk-tts-"))
         self._wav = self._tmp / "utterance.wav"
@@ -161,17 +188,20 @@ class Pyttsx3Backend:
         self._done.set()
 
     def _configure(self, voice: str, rate: int) -> None:
+        # Set voice and rate on the library directly, before every utterance: pyttsx3
+        # queues setProperty() behind its own commands, and the espeak parameters are
+        # process-wide, so a queued or cached setting was seen to be lost (wrong rate).
+        self.voice_ok = self.has_voice(voice)
+        if not self.voice_ok and voice != self._voice:
+            log.warning("voice %s not installed; using %s", voice, FALLBACK_VOICE)
+        driver = self._engine.proxy._driver
         if voice != self._voice:
-            self.voice_ok = self.has_voice(voice)
-            use = voice if self.voice_ok else FALLBACK_VOICE
-            if not self.voice_ok:
-                log.warning("voice %s not installed; using %s", voice, use)
-            self._engine.setProperty("voice", use)
+            driver.setProperty("voice", voice if self.voice_ok else FALLBACK_VOICE)
             self._voice = voice
-            self._rate = 0  # espeak resets the rate with the voice
-        if rate != self._rate:
-            self._engine.setProperty("rate", rate)
-            self._rate = rate
+        # Set twice: espeak-ng was measured to apply a single rate change only from the
+        # utterance after next in some sequences (150, 200 -> both spoken at 150).
+        driver.setProperty("rate", rate)
+        driver.setProperty("rate", rate)
 
     def synthesize(self, text: str, voice: str, rate: int) -> Audio:
         self._configure(voice, rate)
@@ -198,7 +228,13 @@ class Pyttsx3Backend:
         self._done.set()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         shutil.rmtree(self._tmp, ignore_errors=True)
+        for token in self._tokens:
+            self._engine.disconnect(token)
+        self._release()
 
 
 def _quiet_print(*args: object, **kwargs: object) -> None:
