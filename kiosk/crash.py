@@ -17,6 +17,7 @@ No widgets here: the callback belongs to the composition root.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -29,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Final, TextIO
+from typing import Final
 
 from kiosk.paths import ensure_private_dir
 from kiosk.qt import QtCore, Signal, Slot
@@ -119,10 +120,10 @@ class PrivateFormatter(logging.Formatter):
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A RotatingFileHandler whose files (the current one and each new one) are mode 0600."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)  # an older file made with a looser umask
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+        return open(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
 
 
 def log_path(data_dir: Path) -> Path:
