@@ -43,5 +43,12 @@ screenshots: $(VENV)/.stamp-run
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/startup.py
 
+# One-folder PyInstaller bundle in dist/kiosk/ (binary dist/kiosk/kiosk); KIOSK_SPEC_DEBUG=1
+# for a debug build (import tracing, no archive). The target needs the run packages of
+# scripts/sysdeps.sh (libgl1, libegl1, espeak-ng, libportaudio2 ...); see docs/deploy.md.
+dist: $(VENV)/.stamp-dev
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN kiosk.spec
+	@du -sh dist/kiosk
+
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
