@@ -111,6 +111,17 @@ def test_bundle_renders_every_screen_offscreen(bundle: Path, tmp_path: Path):
     assert "一键呼叫" in text
 
 
+def test_bundle_kiosk_sync_program(bundle: Path, tmp_path: Path):
+    """The second program of the bundle, for the systemd timer: without a server configured
+    it is a configuration error (exit 2), as documented."""
+    proc = subprocess.run(
+        [str(bundle / "kiosk-sync"), "--data-dir", str(tmp_path / "data")],
+        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+
+
 def test_bundle_check_table(bundle: Path, tmp_path: Path):
     started = time.perf_counter()
     proc = subprocess.run(
