@@ -18,15 +18,23 @@ import pytest
 
 from kiosk.qt import QtCore
 from kiosk.voice.intents import parse_commands, understand
-from kiosk.voice.listener import Endpointing, Listener
+from kiosk.voice.listener import Listener
 
 MIC = "kiosk_mic"  # scripts/asoundrc: the monitor of the null sink that paplay feeds
 KO_GRAMMAR = ["안녕하세요", "활동", "취소"]
 # A small Korean command set in the shape of commands.toml (the meanings are arbitrary).
 KO_COMMANDS = parse_commands(
     {
-        "global": {"back": ["취소"], "home": ["안녕하세요"], "repeat": [], "call": [],
-                   "louder": [], "quieter": [], "yes": [], "no": []},  # fmt: skip
+        "global": {
+            "back": ["취소"],
+            "home": ["안녕하세요"],
+            "repeat": [],
+            "call": [],
+            "louder": [],
+            "quieter": [],
+            "yes": [],
+            "no": [],
+        },
         "screens": {"test": {"buttons": ["활동"]}},
     }
 )

@@ -14,6 +14,7 @@ def screen_classes() -> list[type[Screen]]:
     # Imports are local so that importing kiosk.screens does not build any Qt class early.
     from kiosk.screens.activities import ActivitiesScreen, ActivityDetailScreen  # noqa: PLC0415
     from kiosk.screens.call import CallScreen  # noqa: PLC0415
+    from kiosk.screens.confirm import ConfirmScreen  # noqa: PLC0415
     from kiosk.screens.feedback import FeedbackScreen  # noqa: PLC0415
     from kiosk.screens.health import (  # noqa: PLC0415
         HealthEntryScreen,
@@ -33,5 +34,6 @@ def screen_classes() -> list[type[Screen]]:
         ActivitiesScreen,
         ActivityDetailScreen,
         FeedbackScreen,
+        ConfirmScreen,
     ]
     return classes

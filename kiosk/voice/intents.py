@@ -218,7 +218,7 @@ def words_from_result(result: dict[str, Any]) -> list[Word]:
     return words_from_text(str(result.get("text", "")))
 
 
-def understand(
+def understand(  # noqa: PLR0911 - one early return per reason, in checking order
     words: Sequence[Word],
     cmds: Commands,
     screen: str,
@@ -242,7 +242,9 @@ def understand(
             return Understanding("global", text, intent=intent, confirm=confirm)
     for p in cmds.buttons.get(screen, ()):
         if p.text == text:
-            return Understanding("button", text, labels=(p.text,), confirm=cmds.confirm.get(text, ""))
+            return Understanding(
+                "button", text, labels=(p.text,), confirm=cmds.confirm.get(text, "")
+            )
     for p, labels in cmds.aliases.get(screen, {}).items():
         if p.text == text:
             confirm = cmds.confirm.get(labels[-1], "") if labels else ""
@@ -255,7 +257,9 @@ def understand(
     return Understanding("reject", text, reason="no_match")
 
 
-def understand_text(text: str, cmds: Commands, screen: str, *, numbers: bool = False) -> Understanding:
+def understand_text(
+    text: str, cmds: Commands, screen: str, *, numbers: bool = False
+) -> Understanding:
     """:func:`understand` on a transcript in vosk's output form (tests, tools)."""
     return understand(words_from_text(text), cmds, screen, numbers=numbers)
 
@@ -312,10 +316,7 @@ def parse_numbers(words: Sequence[Word] | str) -> list[str]:
     ``words`` may be recognized words (timings used) or text with spaces between numbers
     (「一百三十五 八十八」, as ``cn2an.transform`` reads them). [] when nothing parses.
     """
-    if isinstance(words, str):
-        groups = words.split()
-    else:
-        groups = _groups(words)
+    groups = words.split() if isinstance(words, str) else _groups(words)
     values: list[str] = []
     for group in groups:
         parts = split_numbers(group)

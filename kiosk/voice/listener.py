@@ -353,15 +353,11 @@ class Listener(QtCore.QObject):
                 log.exception("listening failed")
                 self._posted.emit(("failed", session, f"{type(exc).__name__}: {exc}"))
 
-    def _listen(self, session: _Session) -> None:
+    def _open_stream(
+        self, session: _Session, blocks: queue.SimpleQueue[npt.NDArray[np.int16]]
+    ) -> Any:
+        """The started input stream queueing its blocks into ``blocks``, or None (posted)."""
         import sounddevice as sd  # noqa: PLC0415 - found by the loader already
-        import vosk  # noqa: PLC0415
-
-        cfg = self.endpointing
-        stats = UtteranceStats(opened=time.perf_counter())
-        rec = vosk.KaldiRecognizer(self._model, RATE, session.grammar)
-        rec.SetWords(True)
-        blocks: queue.SimpleQueue[npt.NDArray[np.int16]] = queue.SimpleQueue()
 
         def callback(indata: Any, _frames: int, _t: Any, _status: Any) -> None:
             blocks.put(indata[:, 0].copy())
@@ -370,11 +366,25 @@ class Listener(QtCore.QObject):
         try:
             stream = sd.InputStream(
                 device=self._device.index, samplerate=RATE, channels=1, dtype="int16",
-                blocksize=cfg.block_samples, callback=callback,
+                blocksize=self.endpointing.block_samples, callback=callback,
             )  # fmt: skip
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             self._posted.emit(("failed", session, f"microphone: {exc}"))
+            return None
+        return stream
+
+    def _listen(self, session: _Session) -> None:
+        import vosk  # noqa: PLC0415 - loaded by the loader already
+
+        cfg = self.endpointing
+        stats = UtteranceStats(opened=time.perf_counter())
+        rec = vosk.KaldiRecognizer(self._model, RATE, session.grammar)
+        rec.SetWords(True)
+        blocks: queue.SimpleQueue[npt.NDArray[np.int16]] = queue.SimpleQueue()
+
+        stream = self._open_stream(session, blocks)
+        if stream is None:
             return
         segments: list[dict[str, Any]] = []
         endpointer = Endpointer(cfg)
@@ -385,7 +395,10 @@ class Listener(QtCore.QObject):
                 try:
                     block = blocks.get(timeout=0.05)
                 except queue.Empty:
-                    if stats.first_audio and time.perf_counter() - stats.first_audio > cfg.max_ms / 1000:
+                    if (
+                        stats.first_audio
+                        and time.perf_counter() - stats.first_audio > cfg.max_ms / 1000
+                    ):
                         break
                     if not stats.first_audio and time.perf_counter() - stats.opened > 5.0:
                         raise RuntimeError("no audio from the microphone within 5 s") from None
@@ -414,13 +427,20 @@ class Listener(QtCore.QObject):
         finally:
             stream.stop()
             stream.close()
+        stats.decode_seconds = decode
+        self._finish(session, rec, segments, endpointer, stats)
+
+    def _finish(
+        self, session: _Session, rec: Any, segments: list[dict[str, Any]],
+        endpointer: Endpointer, stats: UtteranceStats,
+    ) -> None:  # fmt: skip
+        """Final result of one utterance -> a posted result or rejection."""
         stats.endpoint = time.perf_counter()
         if endpointer.speech_end_ms is None:
             stats.speech_end = 0.0  # still speaking when it ended (max, stop)
         t0 = time.perf_counter()
         segments.append(json.loads(rec.FinalResult()))
-        decode += time.perf_counter() - t0
-        stats.decode_seconds = decode
+        stats.decode_seconds += time.perf_counter() - t0
         stats.result = time.perf_counter()
         stats.reason = "stopped" if session.stop.is_set() else (endpointer.done or "max")
         words = [w for s in segments for w in words_from_result(s) if w.word]
