@@ -425,7 +425,8 @@ class Listener(QtCore.QObject):
                     last_partial = shown
                     self._posted.emit(("partial", session, shown))
         finally:
-            stream.stop()
+            stats.endpoint = time.perf_counter()
+            stream.abort()  # no draining: the recording is not needed any more
             stream.close()
         stats.decode_seconds = decode
         self._finish(session, rec, segments, endpointer, stats)
@@ -435,7 +436,6 @@ class Listener(QtCore.QObject):
         endpointer: Endpointer, stats: UtteranceStats,
     ) -> None:  # fmt: skip
         """Final result of one utterance -> a posted result or rejection."""
-        stats.endpoint = time.perf_counter()
         if endpointer.speech_end_ms is None:
             stats.speech_end = 0.0  # still speaking when it ended (max, stop)
         t0 = time.perf_counter()
