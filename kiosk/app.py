@@ -1,4 +1,14 @@
-"""The composition root: builds the services and screens and wires their signals in one place."""
+"""The composition root: builds the services and screens and wires their signals in one place.
+
+Start-up happens in two steps so the resident sees the home screen at once:
+``KioskApp(...)`` builds only the window and the home screen (Qt and the
+settings, nothing heavy), ``start()`` shows them, and ``complete_start()`` —
+run by the event loop right after the first paint, or at once when anything
+needs a service earlier — opens the store, starts speech and sync, builds the
+other screens and wires every signal in ``_connect_signals``. Input arriving
+in between waits in the event queue behind ``complete_start``, so no tap is
+lost.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +16,26 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk.calls import CallDesk
 from kiosk.config import Config
 from kiosk.idle import IdleMonitor
-from kiosk.qt import QtCore, QtGui, QtWidgets
-from kiosk.screens import screen_classes
-from kiosk.records import Recorder
+from kiosk.qt import QtCore, QtGui, QtWidgets, Signal
 from kiosk.screens.base import Screen, ScreenContext
-from kiosk.screens.call import CallBanner, CallScreen
-from kiosk.screens.health import HealthResultScreen
 from kiosk.screens.home import HomeScreen
 from kiosk.screens.window import MainWindow
 from kiosk.session import Session
-from kiosk.speech.speaker import Speaker
-from kiosk.store import Store, StoreError
 from kiosk.texts import t
 from kiosk.theme import Metrics, px_per_mm_from_screen
+
+if TYPE_CHECKING:
+    from kiosk.calls import CallDesk
+    from kiosk.district import DistrictLink
+    from kiosk.records import Recorder
+    from kiosk.screens.call import CallBanner
+    from kiosk.speech.speaker import Speaker
+    from kiosk.store import Store
+    from kiosk.voice.controller import VoiceController
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +66,31 @@ class InputFilter(QtCore.QObject):
         return False
 
 
+class _AfterFirstPaint(QtCore.QObject):
+    """Calls ``callback`` once, from the event loop, after ``widget`` was first painted."""
+
+    def __init__(self, widget: QtWidgets.QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self.callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QtCore.QTimer.singleShot(0, self.callback)
+        return False
+
+
+FIRST_PAINT_FALLBACK_MS = 1000  # complete the start even if the home screen is never painted
+
+
 class KioskApp(QtCore.QObject):
-    """Owns the store, the services, the window and the idle timer."""
+    """Owns the store, the services, the window and the idle timer.
+
+    Signals: ready() once every service and screen exists (after complete_start).
+    """
+
+    ready = Signal()
 
     def __init__(
         self,
@@ -64,71 +100,132 @@ class KioskApp(QtCore.QObject):
         clock: Callable[[], float] = time.monotonic,
         store: Store | None = None,
         speaker: Speaker | None = None,
+        district: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
         self.data_dir = data_dir
-        self.store = store if store is not None else Store(data_dir)
+        self.clock = clock
+        self._given_store = store
+        self._given_speaker = speaker
+        self._district_wanted = district
+        self.is_ready = False
         self.metrics = self._metrics()
         self.session = Session()
-        self.speaker = speaker if speaker is not None else Speaker(config.voice, data_dir, parent=self)
-        self.recorder = Recorder(self.store, parent=self)
-        self.calls = CallDesk(
-            self.store, save=self.recorder.save, cancel_seconds=config.call.cancel_seconds,
-            clock=clock, parent=self,
-        )  # fmt: skip
         self.screens: dict[str, Screen] = {}
         self.ctx = ScreenContext(
-            config=config, metrics=self.metrics, store=self.store,
-            services={"session": self.session, "recorder": self.recorder, "calls": self.calls,
-                      "screens": self.screens, "speaker": self.speaker},
+            config=config, metrics=self.metrics,
+            services={"session": self.session, "screens": self.screens},
         )  # fmt: skip
         self.window = MainWindow(self.metrics)
-        for cls in screen_classes():
-            screen = cls(self.ctx)
-            self.screens[screen.name] = screen
-            self.window.register(screen)
-        self.banner = CallBanner(self.ctx, self.window)
-        self.window.add_banner(self.banner)
+        self._add_screen(HomeScreen(self.ctx))
         self.idle = IdleMonitor(
             config.ui.idle_seconds, config.ui.idle_warning_seconds, clock=clock, parent=self
         )
-        self.input_filter = InputFilter(self.on_input, self.window.handle_key)
-        self._connect_signals()
+        self.input_filter = InputFilter(self.on_input, self._on_key)
 
     def _metrics(self) -> Metrics:
         ui = self.config.ui
         ppm = ui.px_per_mm or px_per_mm_from_screen(QtGui.QGuiApplication.primaryScreen())
         return Metrics(px_per_mm=ppm, font_scale=ui.font_scale)
 
+    def _add_screen(self, screen: Screen) -> None:
+        self.screens[screen.name] = screen
+        self.window.register(screen)
+
+    # -- start-up -------------------------------------------------------------------
+
+    def complete_start(self) -> None:
+        """Open the store, start the services, build the other screens (idempotent)."""
+        if self.is_ready:
+            return
+        # Heavy imports live here, after the home screen is on screen.
+        from kiosk.calls import CallDesk  # noqa: PLC0415
+        from kiosk.records import Recorder  # noqa: PLC0415
+        from kiosk.screens import screen_classes  # noqa: PLC0415
+        from kiosk.screens.call import CallBanner  # noqa: PLC0415
+        from kiosk.speech.speaker import Speaker  # noqa: PLC0415
+        from kiosk.store import Store  # noqa: PLC0415
+        from kiosk.voice.controller import VoiceController  # noqa: PLC0415
+
+        self.store: Store = self._given_store or Store(self.data_dir)
+        self.speaker: Speaker = self._given_speaker or Speaker(
+            self.config.voice, self.data_dir, parent=self
+        )
+        self.recorder: Recorder = Recorder(self.store, parent=self)
+        self.calls: CallDesk = CallDesk(
+            self.store, save=self.recorder.save, cancel_seconds=self.config.call.cancel_seconds,
+            clock=self.clock, parent=self,
+        )  # fmt: skip
+        self.district: DistrictLink | None = None
+        if self._district_wanted:
+            from kiosk.district import DistrictLink  # noqa: PLC0415
+
+            self.district = DistrictLink(self.config, self.data_dir, parent=self)
+        self.ctx.store = self.store
+        self.ctx.services.update(
+            {"recorder": self.recorder, "calls": self.calls, "speaker": self.speaker,
+             "district": self.district}
+        )  # fmt: skip
+        for cls in screen_classes():
+            if cls.name not in self.screens:
+                self._add_screen(cls(self.ctx))
+        self.banner: CallBanner = CallBanner(self.ctx, self.window)
+        self.window.add_banner(self.banner)
+        self.voice: VoiceController = VoiceController(self.config.voice, parent=self)
+        self.voice.attach(self.window, self.speaker, self.request_call)
+        self._connect_signals()
+        self.is_ready = True
+        if self.district is not None:
+            self.district.start()
+            self.district.want_updates(self.calls.open_id is not None)
+        self._on_call_alert(self.calls.needs_staff())
+        current = self.window.current_screen()
+        if current is not None:
+            self.speaker.say(current.spoken_text())
+        self.speaker.warm_cache()
+        self.ready.emit()
+
     def _connect_signals(self) -> None:
+        """Every signal of the window, the screens and the services, wired in one place."""
         w = self.window
         w.screen_changed.connect(self._on_screen_changed)
         w.went_home.connect(self.session.reset)
+        w.went_home.connect(self.speaker.reset_volume)
         w.enable_common("call", lambda: self.request_call("frame"))
+        w.enable_common("repeat", self.speaker.replay)
         home = self.screens["home"]
         assert isinstance(home, HomeScreen)
         home.call_requested.connect(lambda: self.request_call("button"))
-        result = self.screens["health_result"]
-        assert isinstance(result, HealthResultScreen)
-        result.call_requested.connect(lambda: self.request_call("health"))
-        for screen in self.screens.values():
-            screen.speak.connect(self.speaker.say)
-        w.enable_common("repeat", self.speaker.replay)
-        w.went_home.connect(self.speaker.reset_volume)
         home.louder.clicked.connect(self._louder)
         home.quieter.clicked.connect(self._quieter)
-        self.idle.warning.connect(self._on_idle_warning)
-        self.calls.alert_changed.connect(self._on_call_alert)
-        self.calls.status_changed.connect(lambda _id, _s: self._on_call_alert(self.calls.needs_staff()))
+        result = self.screens.get("health_result")
+        if result is not None:
+            result.call_requested.connect(lambda: self.request_call("health"))  # type: ignore[attr-defined]
+        for screen in self.screens.values():
+            screen.speak.connect(self.speaker.say)
         self.idle.warning.connect(w.idle_overlay.show_countdown)
+        self.idle.warning.connect(self._on_idle_warning)
         self.idle.resumed.connect(w.idle_overlay.hide)
         self.idle.timed_out.connect(w.home)
         w.idle_overlay.continue_clicked.connect(self.idle.poke)
+        self.calls.alert_changed.connect(self._on_call_alert)
+        self.calls.status_changed.connect(self._on_call_status)
+        self.calls.call_opened.connect(self._on_call_opened)
+        self.calls.call_closed.connect(self._on_call_closed)
+        self.recorder.saved.connect(self._on_record_saved)
+        if self.district is not None:
+            self.district.updates_arrived.connect(self._on_updates)
+            self.district.delivery_changed.connect(self._on_delivery)
+
+    # -- reactions ------------------------------------------------------------------
 
     def _on_screen_changed(self, name: str) -> None:
         self.idle.set_armed(name != "home")
         self.speaker.say(self.screens[name].spoken_text())
+
+    def _on_key(self, event: QtGui.QKeyEvent) -> bool:
+        return self.window.handle_key(event)
 
     def _on_idle_warning(self, seconds_left: int) -> None:
         if seconds_left == self.config.ui.idle_warning_seconds:
@@ -144,6 +241,10 @@ class KioskApp(QtCore.QObject):
 
     def request_call(self, source: str) -> None:
         """One tap on 一键呼叫 / 呼叫帮助: saved first, then shown; never a second call."""
+        from kiosk.screens.call import CallScreen  # noqa: PLC0415
+        from kiosk.store import StoreError  # noqa: PLC0415
+
+        self.complete_start()
         screen = self.screens["call"]
         assert isinstance(screen, CallScreen)
         try:
@@ -155,21 +256,71 @@ class KioskApp(QtCore.QObject):
             screen.show_call(again=not new)
         self.window.show_screen("call")
 
+    def _on_record_saved(self, record_id: str, kind: str, urgent: bool) -> None:
+        log.info("saved %s record %s%s", kind, record_id, " (urgent)" if urgent else "")
+        if urgent and self.district is not None:
+            self.district.notify_new(record_id)
+
+    def _on_call_opened(self, _record_id: str) -> None:
+        if self.district is not None:
+            self.district.want_updates(True)
+
+    def _on_call_closed(self, _record_id: str) -> None:
+        if self.district is not None:
+            self.district.want_updates(False)
+
     def _on_call_alert(self, alert: bool) -> None:
         self.banner.show_status(alert, self.calls.status)
+
+    def _on_call_status(self, record_id: str, status: str) -> None:
+        self._on_call_alert(self.calls.needs_staff())
+        if status == "done":
+            self.ask_feedback(record_id, "call")
+
+    def ask_feedback(self, record_id: str, kind: str) -> None:
+        """A service was finished: ask the resident at the counter how it was."""
+        feedback = self.screens.get("feedback")
+        if feedback is None:
+            return
+        feedback.ask(record_id, kind)  # type: ignore[attr-defined]
+        self.window.show_screen("feedback")
+
+    def _on_updates(self, _count: int) -> None:
+        self.calls.refresh()
+        current = self.window.current_screen()
+        if current is not None:
+            current.on_enter()
+
+    def _on_delivery(self, record_id: str, phase: str) -> None:
+        screen = self.screens.get("call")
+        if screen is not None and record_id == self.calls.open_id:
+            screen.show_delivery(phase)  # type: ignore[attr-defined]
+
+    def recover_from_error(self) -> None:
+        """After an uncaught exception (kiosk.crash): home, with a calm word shown and said."""
+        self.window.home()
+        self.window.show_notice(t("common.error_calm"))
+        if self.is_ready:
+            self.speaker.say(t("common.error_calm"))
 
     def on_input(self) -> None:
         """Any touch or key: the resident is here (idle timer), and speech stops (barge-in)."""
         self.idle.poke()
-        self.speaker.stop()
+        if self.is_ready:
+            self.speaker.stop()
 
     def set_metrics(self, metrics: Metrics) -> None:
         """Apply a new px_per_mm / font scale to every screen, live."""
         self.metrics = metrics
         self.ctx.metrics = metrics
         self.window.apply_metrics(metrics)
+        if self.is_ready:
+            self.banner.apply_metrics(metrics)
+            if self.voice.mic is not None:
+                self.voice.mic.apply_metrics(metrics)
 
-    def start(self, *, windowed: bool) -> None:
+    def start(self, *, windowed: bool, defer: bool = True) -> None:
+        """Show the window at home; the rest follows right after the first paint."""
         app = QtWidgets.QApplication.instance()
         assert app is not None
         app.installEventFilter(self.input_filter)
@@ -188,14 +339,23 @@ class KioskApp(QtCore.QObject):
             w.showFullScreen()
         w.home()
         self.idle.start()
-        self.speaker.warm_cache()
+        if defer:
+            _AfterFirstPaint(self.screens["home"], self.complete_start)
+            QtCore.QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self.complete_start)
+        else:
+            self.complete_start()
 
     def shutdown(self) -> None:
         self.idle.stop()
-        self.speaker.shutdown()
+        if self.is_ready:
+            self.voice.shutdown()
+            if self.district is not None:
+                self.district.stop()
+            self.speaker.shutdown()
         app = QtWidgets.QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.input_filter)
         self.window.allow_close = True
         self.window.close()
-        self.store.close()
+        if self.is_ready:
+            self.store.close()

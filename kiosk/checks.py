@@ -109,11 +109,82 @@ def check_display(ctx: CheckContext) -> CheckResult:
     )  # fmt: skip
 
 
+def check_speech(ctx: CheckContext) -> CheckResult:
+    """The TTS engine, the Mandarin voice and the speaker, as the Speaker service sees them."""
+    from kiosk.qt import QtCore  # noqa: PLC0415
+    from kiosk.speech.speaker import Speaker  # noqa: PLC0415
+
+    app = QtCore.QCoreApplication.instance() or QtCore.QCoreApplication([])
+    speaker = Speaker(ctx.config.voice, None)
+    try:
+        speaker.wait_ready(10.0)
+        app.processEvents()
+        status = speaker.status()
+    finally:
+        speaker.shutdown()
+    found = (
+        f"engine {status.engine or '-'} {'ok' if status.engine_ok else 'missing'}, "
+        f"voice {status.voice} {'ok' if status.voice_ok else 'missing'}, "
+        f"speaker {status.output_device or '-'} {'ok' if status.output_ok else 'missing'}"
+    )
+    if status.ok:
+        return CheckResult("speech", "OK", found, required=False)
+    fixes = {
+        "speech.no_engine": "apt-get install espeak-ng libespeak-ng1",
+        "speech.no_voice": "apt-get install espeak-ng (the sit/cmn-latn-pinyin voice)",
+        "speech.no_output": "connect the speaker; check voice.output_device and PulseAudio",
+        "speech.engine_replaced": "see the log",
+    }
+    return CheckResult(
+        "speech", "MISSING", found + "; the kiosk works silently",
+        "; ".join(fixes.get(p, p) for p in status.problems), required=False,
+    )  # fmt: skip
+
+
+def check_server(ctx: CheckContext) -> CheckResult:
+    """Whether the district server answers as the district server, with this kiosk's token."""
+    if not ctx.config.server.url:
+        return CheckResult(
+            "server", "WARN", "no district server configured: records stay on this kiosk",
+            "set server.url and save the token with kiosk-sync --save-token", required=False,
+        )  # fmt: skip
+    from sync.client import SyncClient, SyncError, TokenError  # noqa: PLC0415
+
+    store = Store(ctx.data_dir, check=False)
+    try:
+        client = SyncClient.from_config(ctx.config, store, ctx.data_dir, max_retries=0)
+        try:
+            info = client.ping()
+            # the ping needs no token: ask for updates to prove the token works
+            client.pull_updates()
+        finally:
+            client.close()
+    except TokenError as exc:
+        return CheckResult("server", "MISSING", str(exc), "ask the district for a new token")
+    except SyncError as exc:
+        return CheckResult(
+            "server", "WARN", f"{ctx.config.server.url}: {exc}",
+            "check the network; records wait on the kiosk and are sent later", required=False,
+        )  # fmt: skip
+    finally:
+        store.close()
+    return CheckResult("server", "OK", f"{ctx.config.server.url} api {info.api}, token accepted")
+
+
+def _check_voice(ctx: CheckContext) -> CheckResult:
+    from kiosk.voice.model import check_voice  # noqa: PLC0415
+
+    return check_voice(ctx)
+
+
 CHECKS: list[Callable[[CheckContext], CheckResult]] = [
     check_fonts,
     check_data_dir,
     check_database,
     check_display,
+    check_speech,
+    _check_voice,
+    check_server,
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiosk import config as config_mod
 from kiosk.paths import default_data_dir
+from kiosk.voice import cli as voice_cli
 
 NO_DISPLAY = (
     "没有找到显示器 (no display): the kiosk needs a graphical session (DISPLAY or "
@@ -33,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="print a self-test table and exit")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("config-doc", help="print the table of settings (markdown)")
+    voice_cli.add_parser(sub)
     return p
 
 
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config-doc":
         print(config_mod.markdown_table())
         return 0
+    if args.command == "voice":
+        return voice_cli.run(args)
     data_dir: Path = args.data_dir or default_data_dir()
     try:
         cfg = config_mod.load(args.config, overrides_file=data_dir / "overrides.toml")
@@ -66,10 +70,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_gui(args: argparse.Namespace, cfg: config_mod.Config, data_dir: Path) -> int:
+    from kiosk import crash  # noqa: PLC0415
     from kiosk.app import KioskApp  # noqa: PLC0415 - Qt only when a GUI is needed
     from kiosk.qt import QtWidgets  # noqa: PLC0415
     from kiosk.theme import load_fonts  # noqa: PLC0415
 
+    if args.screenshot is None:
+        crash.setup_logging(data_dir)
     app = QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("silver-counter")
     app.setStyle("Fusion")
@@ -79,11 +86,16 @@ def _run_gui(args: argparse.Namespace, cfg: config_mod.Config, data_dir: Path) -
     if args.screenshot is not None:
         from kiosk.screens.inventory import render_all  # noqa: PLC0415
 
+        kiosk.complete_start()
         for path in render_all(kiosk.window, kiosk.metrics, args.screenshot):
             print(path)
         kiosk.shutdown()
         return 0
     kiosk.start(windowed=args.windowed)
-    code = app.exec()
+    guard = crash.install(kiosk.recover_from_error)
+    try:
+        code = app.exec()
+    finally:
+        guard.uninstall()
     kiosk.shutdown()
-    return int(code)
+    return int(code)  # 70 after a crash loop: systemd restarts the kiosk

@@ -64,7 +64,8 @@ def make_app(data_dir: Path, clock: FakeClock, **ui: object):  # type: ignore[no
 
     env = {f"KIOSK_UI_{k.upper()}": str(v) for k, v in ui.items()}
     cfg = config.load(None, environ=env)
-    app = KioskApp(cfg, data_dir, clock=clock)
+    app = KioskApp(cfg, data_dir, clock=clock, district=False)
+    app.complete_start()
     app.window.resize(1920, 1080)
     return app
 

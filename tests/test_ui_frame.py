@@ -111,3 +111,25 @@ def test_font_scale_change_applies_live(kiosk):
 def test_key_event_type_is_routed(kiosk):
     ev = QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Escape, QtCore.Qt.KeyboardModifier.NoModifier)
     assert kiosk.window.handle_key(ev) is True
+
+
+def test_an_error_in_a_slot_brings_the_resident_home_calmly(kiosk, qtbot, data_dir):
+    """A bug in a slot is logged and the kiosk goes home with a calm word, instead of dying."""
+    from kiosk import crash
+
+    crash.setup_logging(data_dir)
+    guard = crash.install(kiosk.recover_from_error)
+    try:
+        kiosk.window.show_screen("health")
+
+        def broken() -> None:
+            raise RuntimeError("a bug")
+
+        QtCore.QTimer.singleShot(0, broken)
+        qtbot.waitUntil(lambda: kiosk.window.current_screen().name == "home", timeout=3000)
+        assert kiosk.window.notice.isVisible()
+        assert kiosk.window.notice.text() == "出了点小问题，请稍等，我们回到首页。"
+    finally:
+        guard.uninstall()
+    log = (data_dir / "logs" / "kiosk.log").read_text(encoding="utf-8")
+    assert "RuntimeError" in log

@@ -8,14 +8,16 @@ journey, says what it shows (``spoken_text``), and forgets the resident when
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiosk.config import Config
 from kiosk.qt import QtCore, QtGui, QtWidgets, Signal
 from kiosk.screens.widgets import BigButton, TextLabel, fill_background
-from kiosk.store import Store
 from kiosk.texts import t
 from kiosk.theme import Metrics, Palette
+
+if TYPE_CHECKING:
+    from kiosk.store import Store
 
 
 @dataclass
@@ -28,8 +30,19 @@ class ScreenContext:
 
     config: Config
     metrics: Metrics
-    store: Store
     services: dict[str, Any] = field(default_factory=dict)
+    _store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        """The local store (opened by the app right after the home screen is shown)."""
+        if self._store is None:
+            raise RuntimeError("the store is not open yet (KioskApp.complete_start)")
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
 
 
 class Screen(QtWidgets.QWidget):

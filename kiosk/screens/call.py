@@ -39,28 +39,33 @@ class CallScreen(Screen):
     def __init__(self, ctx: ScreenContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(margins(self.metrics, 8))
-        layout.setSpacing(self.metrics.mm(5))
-        self.message = self.label(t("call.calling"), size_mm=TEXT_TITLE_MM * 1.2, bold=True,
+        layout.setContentsMargins(margins(self.metrics, 5))
+        layout.setSpacing(self.metrics.mm(3))
+        self.message = self.label(t("call.calling"), size_mm=TEXT_TITLE_MM, bold=True,
                                   name="call_message")  # fmt: skip
         self.waited = self.label("", size_mm=TEXT_LABEL_MM, name="call_waited")
         self.status = self.label("", size_mm=TEXT_LABEL_MM, bold=True, name="call_status")
+        self.delivery = self.label("", size_mm=TEXT_BODY_MM, name="call_delivery")
         self.cancel = self.button("call.cancel", role="neutral", min_mm=(90.0, 25.0),
                                   name="call_cancel")  # fmt: skip
         hotline_box = QtWidgets.QFrame(self)
         hotline_box.setObjectName("call_hotline_box")
         fill_background(hotline_box, Palette.WARNING_BG, Palette.WARNING_TEXT)
-        hb = QtWidgets.QVBoxLayout(hotline_box)
+        hb = QtWidgets.QHBoxLayout(hotline_box)
         hb.setContentsMargins(margins(self.metrics, 3))
         self.hotline_intro = TextLabel(t("call.hotline_intro"), self.metrics, size_mm=TEXT_BODY_MM,
                                        name="call_hotline_intro", parent=hotline_box)  # fmt: skip
-        self.hotline = TextLabel(ctx.config.call.hotline, self.metrics, size_mm=TEXT_HUGE_MM * 1.3,
+        self.hotline = TextLabel(ctx.config.call.hotline, self.metrics, size_mm=TEXT_HUGE_MM,
                                  bold=True, wrap=False, name="call_hotline", parent=hotline_box)  # fmt: skip
         hb.addWidget(self.hotline_intro)
         hb.addWidget(self.hotline)
         layout.addWidget(self.message)
-        layout.addWidget(self.waited)
-        layout.addWidget(self.status)
+        state = QtWidgets.QHBoxLayout()
+        state.setSpacing(self.metrics.mm(10))
+        state.addWidget(self.waited)
+        state.addWidget(self.status)
+        layout.addLayout(state)
+        layout.addWidget(self.delivery)
         layout.addWidget(self.cancel, 0, QtCore.Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         layout.addWidget(hotline_box)
@@ -90,6 +95,13 @@ class CallScreen(Screen):
     def hideEvent(self, event: QtCore.QEvent) -> None:  # type: ignore[override]
         self._timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]
+
+    def show_delivery(self, phase: str) -> None:
+        """How far the call got on its way to the district (sent / retrying / ...)."""
+        try:
+            self.delivery.setText(t(f"call.delivery_{phase}"))
+        except KeyError:
+            self.delivery.setText("")
 
     def tick(self) -> None:
         desk = self.desk
@@ -129,6 +141,7 @@ class CallScreen(Screen):
     def reset(self) -> None:
         self.message.setText(t("call.calling"))
         self.status.setText("")
+        self.delivery.setText("")
         self.waited.setText("")
 
 

@@ -56,11 +56,11 @@ _WIRE: Final[dict[Rating, str]] = {
     Rating.UNSATISFIED: "bad",
 }
 
-FACE_BUTTON_MM: Final = (105.0, 118.0)
-FACE_MM: Final = 62.0  # diameter of the drawn face
+FACE_BUTTON_MM: Final = (105.0, 100.0)
+FACE_MM: Final = 50.0  # diameter of the drawn face
 SKIP_MM: Final = (60.0, 24.0)
-MARGIN_MM: Final = 8.0
-GAP_MM: Final = 12.0
+MARGIN_MM: Final = 6.0
+GAP_MM: Final = 8.0
 
 
 def feedback_payload(ref: str, ref_kind: str, rating: Rating) -> dict[str, Any]:

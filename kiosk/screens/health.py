@@ -112,7 +112,7 @@ class HealthEntryScreen(Screen):
         # page 1: the field being entered
         entry = QtWidgets.QWidget(self)
         outer = QtWidgets.QHBoxLayout(entry)
-        outer.setContentsMargins(margins(self.metrics, 8))
+        outer.setContentsMargins(margins(self.metrics, 6))
         outer.setSpacing(self.metrics.mm(12))
         left = QtWidgets.QVBoxLayout()
         left.setSpacing(self.metrics.mm(5))
@@ -142,6 +142,7 @@ class HealthEntryScreen(Screen):
         self.pad = NumberPad(self.metrics, decimal=True, max_length=5, name="health_pad",
                              parent=entry)  # fmt: skip
         outer.addWidget(self.pad, 0)
+        left.insertWidget(1, self.pad.display)
         self.pages.addWidget(entry)
         self.pad.submitted.connect(self._next)
         self.pad.changed.connect(self._echo)
@@ -340,10 +341,10 @@ class HealthResultScreen(Screen):
                                 label_mm=TEXT_TITLE_MM, name="health_call")  # fmt: skip
         for w in (self.level, self.values_line, self.advice, self.saved):
             left.addWidget(w)
-        left.addWidget(self.call, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         left.addStretch(1)
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(10))
+        row.addWidget(self.call)  # the biggest button, first, when the reading is dangerous
         self.again = self.button("health.again", role="health", min_mm=(60.0, 24.0),
                                  name="health_again")  # fmt: skip
         self.finish = self.button("health.finish", role="primary", min_mm=(60.0, 24.0),

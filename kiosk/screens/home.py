@@ -7,7 +7,7 @@ from kiosk.screens.base import Screen, ScreenContext, margins
 from kiosk.texts import t
 from kiosk.theme import HOME_BUTTON_MIN_MM, TEXT_BODY_MM, TEXT_LABEL_MM, TEXT_TITLE_MM
 
-HOME_BUTTON_MM = (135.0, 120.0)  # width, height; the floor is 60 x 60 mm
+HOME_BUTTON_MM = (135.0, 100.0)  # width, height; the floor is 60 x 60 mm
 
 
 class HomeScreen(Screen):

@@ -1,6 +1,7 @@
 """A huge number pad with the entered value echoed large.
 
-Keys are at least 20 mm with 6 mm gaps. Digits typed on a keypad work too
+Keys are at least 20 mm with 6 mm gaps; ``display`` echoes the value large and is
+placed by the screen. Digits typed on a keypad work too
 (``handle_key``). Signals: changed(str) after every key, submitted(str) on
 the confirm key.
 """
@@ -10,10 +11,11 @@ from __future__ import annotations
 from kiosk.qt import QtCore, QtGui, QtWidgets, Signal
 from kiosk.screens.widgets import BigButton, TextLabel
 from kiosk.texts import t
-from kiosk.theme import TEXT_HUGE_MM, TEXT_LABEL_MM, Metrics
+from kiosk.theme import TEXT_LABEL_MM, Metrics
 
 KEY_MM = (30.0, 21.0)
-GAP_MM = 6.5
+GAP_MM = 6.2
+TEXT_DISPLAY_MM = 20.0  # the echoed value
 
 
 class NumberPad(QtWidgets.QWidget):
@@ -44,9 +46,9 @@ class NumberPad(QtWidgets.QWidget):
         gap = metrics.mm(GAP_MM)
         grid.setHorizontalSpacing(gap)
         grid.setVerticalSpacing(gap)
-        self.display = TextLabel("", metrics, size_mm=TEXT_HUGE_MM, bold=True, wrap=False,
-                                 name=f"{name}_display", parent=self)  # fmt: skip
-        grid.addWidget(self.display, 0, 0, 1, 4)
+        # The echoed value; the screen places it (beside its question, where the eye is).
+        self.display = TextLabel("", metrics, size_mm=TEXT_DISPLAY_MM, bold=True, wrap=False,
+                                 name=f"{name}_display", parent=parent)  # fmt: skip
         self.keys: dict[str, BigButton] = {}
         layout = [("7", 1, 0), ("8", 1, 1), ("9", 1, 2), ("4", 2, 0), ("5", 2, 1), ("6", 2, 2),
                   ("1", 3, 0), ("2", 3, 1), ("3", 3, 2), ("0", 4, 1)]  # fmt: skip

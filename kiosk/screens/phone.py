@@ -28,7 +28,7 @@ class PhoneScreen(Screen):
     def __init__(self, ctx: ScreenContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         outer = QtWidgets.QHBoxLayout(self)
-        outer.setContentsMargins(margins(self.metrics, 8))
+        outer.setContentsMargins(margins(self.metrics, 6))
         outer.setSpacing(self.metrics.mm(12))
         left = QtWidgets.QVBoxLayout()
         left.setSpacing(self.metrics.mm(6))
@@ -45,6 +45,7 @@ class PhoneScreen(Screen):
         self.pad = NumberPad(self.metrics, max_length=PHONE_LENGTH, confirm_key="numpad.done",
                              name="phone_pad", parent=self)  # fmt: skip
         outer.addWidget(self.pad, 0)
+        left.insertWidget(1, self.pad.display)
         self.pad.submitted.connect(self._submit)
         self.pad.changed.connect(lambda _v: self.problem.setText(""))
         self.skip.clicked.connect(self._skip)

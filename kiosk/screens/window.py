@@ -84,6 +84,11 @@ class MainWindow(QtWidgets.QWidget):
         self.banner_area.setContentsMargins(0, 0, 0, 0)
         self.banner_area.setSpacing(0)
         root.addLayout(self.banner_area)
+        self.notice = TextLabel("", metrics, size_mm=TEXT_LABEL_MM, bold=True, name="notice",
+                                parent=self)  # fmt: skip
+        fill_background(self.notice, Palette.WARNING_BG, Palette.WARNING_TEXT)
+        self.notice.hide()
+        self.banner_area.addWidget(self.notice)
         self.stack = QtWidgets.QStackedWidget(self)
         root.addWidget(self.stack, 1)
         self.idle_overlay = IdleOverlay(metrics, self)
@@ -126,6 +131,11 @@ class MainWindow(QtWidgets.QWidget):
     def add_banner(self, widget: QtWidgets.QWidget) -> None:
         self.banner_area.addWidget(widget)
 
+    def show_notice(self, text: str) -> None:
+        """A short message under the bar (e.g. after an error); gone at the next screen."""
+        self.notice.setText(text)
+        self.notice.show()
+
     # -- screens ------------------------------------------------------------------
 
     def register(self, screen: Screen) -> None:
@@ -147,6 +157,7 @@ class MainWindow(QtWidgets.QWidget):
         if remember and current is not None and current is not screen:
             self.history.append(current.name)
         self.stack.setCurrentWidget(screen)
+        self.notice.hide()
         self.title.setText(screen.title())
         self._refresh_common()
         screen.on_enter()
@@ -209,6 +220,7 @@ class MainWindow(QtWidgets.QWidget):
             b.apply_metrics(metrics)
         self._fix_common_sizes()
         self.title.apply_metrics(metrics)
+        self.notice.apply_metrics(metrics)
         for screen in self.screens.values():
             screen.apply_metrics(metrics)
         self.idle_overlay.apply_metrics(metrics)
