@@ -71,8 +71,10 @@ def run(tmp: Path, rounds: int) -> int:  # noqa: PLR0915 - one linear measuring 
     if not lst.status().ready:
         print(f"listener not ready: {lst.status()}", file=sys.stderr)
         return 1
-    print(f"model load: {lst.load_seconds:.2f} s, RSS +{rss_mb() - rss0:.0f} MB "
-          f"(process {rss_mb():.0f} MB)")  # fmt: skip
+    print(
+        f"model load: {lst.load_seconds:.2f} s, RSS +{rss_mb() - rss0:.0f} MB "
+        f"(process {rss_mb():.0f} MB)"
+    )
     wavs = {w: speech_wav(tmp, w) for w in WORDS}
     to_intent: list[float] = []
     waits: list[float] = []
@@ -83,8 +85,9 @@ def run(tmp: Path, rounds: int) -> int:  # noqa: PLR0915 - one linear measuring 
             done: list[float] = []
             outcome: list[str] = []
 
-            def on_result(text: str, _conf: float, out: list[str] = outcome,
-                          d: list[float] = done) -> None:  # fmt: skip
+            def on_result(
+                text: str, _conf: float, out: list[str] = outcome, d: list[float] = done
+            ) -> None:
                 understand(lst.last_words, KO_COMMANDS, "test")
                 d.append(time.perf_counter())
                 out.append(text)
@@ -114,10 +117,14 @@ def run(tmp: Path, rounds: int) -> int:  # noqa: PLR0915 - one linear measuring 
     if to_intent:
         ms = [v * 1000 for v in to_intent]
         wait_ms = [v * 1000 for v in waits]
-        print(f"end of speech -> intent (excl. silence wait): p50 {pct(ms, 50):.0f} ms, "
-              f"p95 {pct(ms, 95):.0f} ms (goal <= 300 ms)")  # fmt: skip
-        print(f"silence wait: p50 {pct(wait_ms, 50):.0f} ms, p95 {pct(wait_ms, 95):.0f} ms "
-              f"(setting 600 ms)")  # fmt: skip
+        print(
+            f"end of speech -> intent (excl. silence wait): p50 {pct(ms, 50):.0f} ms, "
+            f"p95 {pct(ms, 95):.0f} ms (goal <= 300 ms)"
+        )
+        print(
+            f"silence wait: p50 {pct(wait_ms, 50):.0f} ms, p95 {pct(wait_ms, 95):.0f} ms "
+            f"(setting 600 ms)"
+        )
         print(f"real-time factor: {float(np.median(rtf)):.3f}")
     lst.shutdown()
     os.environ.pop("PULSE_RUNTIME_PATH", None)

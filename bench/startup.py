@@ -76,11 +76,15 @@ def spawn(code: str, data_dir: str, *, until: str = "painted") -> float:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, data_dir], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [sys.executable, "-c", code, data_dir],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
-    seen = []
+    seen: list[str] = []
     elapsed = 0.0
     while until not in seen:
         line = proc.stdout.readline().strip()
@@ -135,13 +139,17 @@ def main() -> int:
     print(f"cold start, bare PySide6 window : median {b * 1000:7.1f} ms  (n={args.runs})")
     print(f"cold start, kiosk home painted  : median {k * 1000:7.1f} ms  (n={args.runs})")
     print(f"ratio kiosk / bare              : {k / b:7.2f} x   (goal <= 2.0)")
-    print(f"kiosk fully ready (store, speech, sync, all screens): median {r * 1000:7.1f} ms "
-          f"({r / b:.2f} x bare)")  # fmt: skip
+    print(
+        f"kiosk fully ready (store, speech, sync, all screens): median {r * 1000:7.1f} ms "
+        f"({r / b:.2f} x bare)"
+    )
     sw = switch_times(args.switches)
     med = statistics.median(sw) * 1000
     p95 = sorted(sw)[int(len(sw) * 0.95) - 1] * 1000
-    print(f"screen switch (show + paint)    : median {med:7.2f} ms, p95 {p95:.2f} ms "
-          f"(n={len(sw)}, goal median <= 16 ms)")  # fmt: skip
+    print(
+        f"screen switch (show + paint)    : median {med:7.2f} ms, p95 {p95:.2f} ms "
+        f"(n={len(sw)}, goal median <= 16 ms)"
+    )
     return 0
 
 

@@ -114,9 +114,10 @@ class KioskApp(QtCore.QObject):
         self.session = Session()
         self.screens: dict[str, Screen] = {}
         self.ctx = ScreenContext(
-            config=config, metrics=self.metrics,
+            config=config,
+            metrics=self.metrics,
             services={"session": self.session, "screens": self.screens},
-        )  # fmt: skip
+        )
         self.window = MainWindow(self.metrics)
         self._add_screen(HomeScreen(self.ctx))
         self.idle = IdleMonitor(
@@ -154,9 +155,12 @@ class KioskApp(QtCore.QObject):
         )
         self.recorder: Recorder = Recorder(self.store, parent=self)
         self.calls: CallDesk = CallDesk(
-            self.store, save=self.recorder.save, cancel_seconds=self.config.call.cancel_seconds,
-            clock=self.clock, parent=self,
-        )  # fmt: skip
+            self.store,
+            save=self.recorder.save,
+            cancel_seconds=self.config.call.cancel_seconds,
+            clock=self.clock,
+            parent=self,
+        )
         self.district: DistrictLink | None = None
         if self._district_wanted:
             from kiosk.district import DistrictLink  # noqa: PLC0415
@@ -164,9 +168,13 @@ class KioskApp(QtCore.QObject):
             self.district = DistrictLink(self.config, self.data_dir, parent=self)
         self.ctx.store = self.store
         self.ctx.services.update(
-            {"recorder": self.recorder, "calls": self.calls, "speaker": self.speaker,
-             "district": self.district}
-        )  # fmt: skip
+            {
+                "recorder": self.recorder,
+                "calls": self.calls,
+                "speaker": self.speaker,
+                "district": self.district,
+            }
+        )
         for cls in screen_classes():
             if cls.name not in self.screens:
                 self._add_screen(cls(self.ctx))

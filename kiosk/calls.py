@@ -156,7 +156,10 @@ class CallDesk(QtCore.QObject):
                 break
             self.open_id = rec.id
             self.opened_at = self.clock() - max(
-                0.0, (datetime.now().astimezone() - datetime.fromisoformat(rec.created_at)).total_seconds()
+                0.0,
+                (
+                    datetime.now().astimezone() - datetime.fromisoformat(rec.created_at)
+                ).total_seconds(),
             )
             self.status = status
             break

@@ -50,9 +50,11 @@ def check_fonts(ctx: CheckContext) -> CheckResult:
             bad.append(f"{path.name}: {exc.strerror}")
     if bad:
         return CheckResult(
-            "fonts", "MISSING", "; ".join(bad),
+            "fonts",
+            "MISSING",
+            "; ".join(bad),
             "reinstall the kiosk, or rebuild with scripts/build_fonts.py",
-        )  # fmt: skip
+        )
     return CheckResult("fonts", "OK", ", ".join(p.name for p in font_paths()))
 
 
@@ -63,15 +65,20 @@ def check_data_dir(ctx: CheckContext) -> CheckResult:
             pass
     except OSError as exc:
         return CheckResult(
-            "data dir", "MISSING", f"{ctx.data_dir}: {exc.strerror}",
+            "data dir",
+            "MISSING",
+            f"{ctx.data_dir}: {exc.strerror}",
             "give the kiosk user write access or set --data-dir / KIOSK_DATA_DIR",
-        )  # fmt: skip
+        )
     mode = ctx.data_dir.stat().st_mode & 0o777
     if mode & 0o077:
         return CheckResult(
-            "data dir", "WARN", f"{ctx.data_dir} is readable by others (mode {mode:o})",
-            f"chmod 700 {ctx.data_dir}", required=False,
-        )  # fmt: skip
+            "data dir",
+            "WARN",
+            f"{ctx.data_dir} is readable by others (mode {mode:o})",
+            f"chmod 700 {ctx.data_dir}",
+            required=False,
+        )
     return CheckResult("data dir", "OK", f"{ctx.data_dir} writable, mode {mode:o}")
 
 
@@ -92,11 +99,13 @@ def check_database(ctx: CheckContext) -> CheckResult:
     if earlier:
         last = earlier[-1]
         return CheckResult(
-            "database", "WARN", f"ok ({summary}); earlier: {last['at']} {last['message']}",
+            "database",
+            "WARN",
+            f"ok ({summary}); earlier: {last['at']} {last['message']}",
             f"{len(earlier)} damaged file(s) kept beside kiosk.db for recovery; "
             "the district can be asked which records it already holds",
             required=False,
-        )  # fmt: skip
+        )
     return CheckResult("database", "OK", f"integrity ok ({summary})")
 
 
@@ -104,9 +113,12 @@ def check_display(ctx: CheckContext) -> CheckResult:
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return CheckResult("display", "OK", os.environ.get("DISPLAY") or "wayland")
     return CheckResult(
-        "display", "WARN", "no DISPLAY: the kiosk can only render screenshots",
-        "start it in the kiosk user's graphical session", required=False,
-    )  # fmt: skip
+        "display",
+        "WARN",
+        "no DISPLAY: the kiosk can only render screenshots",
+        "start it in the kiosk user's graphical session",
+        required=False,
+    )
 
 
 def check_speech(ctx: CheckContext) -> CheckResult:
@@ -136,18 +148,24 @@ def check_speech(ctx: CheckContext) -> CheckResult:
         "speech.engine_replaced": "see the log",
     }
     return CheckResult(
-        "speech", "MISSING", found + "; the kiosk works silently",
-        "; ".join(fixes.get(p, p) for p in status.problems), required=False,
-    )  # fmt: skip
+        "speech",
+        "MISSING",
+        found + "; the kiosk works silently",
+        "; ".join(fixes.get(p, p) for p in status.problems),
+        required=False,
+    )
 
 
 def check_server(ctx: CheckContext) -> CheckResult:
     """Whether the district server answers as the district server, with this kiosk's token."""
     if not ctx.config.server.url:
         return CheckResult(
-            "server", "WARN", "no district server configured: records stay on this kiosk",
-            "set server.url and save the token with kiosk-sync --save-token", required=False,
-        )  # fmt: skip
+            "server",
+            "WARN",
+            "no district server configured: records stay on this kiosk",
+            "set server.url and save the token with kiosk-sync --save-token",
+            required=False,
+        )
     from sync.client import SyncClient, SyncError, TokenError  # noqa: PLC0415
 
     store = Store(ctx.data_dir, check=False)
@@ -163,9 +181,12 @@ def check_server(ctx: CheckContext) -> CheckResult:
         return CheckResult("server", "MISSING", str(exc), "ask the district for a new token")
     except SyncError as exc:
         return CheckResult(
-            "server", "WARN", f"{ctx.config.server.url}: {exc}",
-            "check the network; records wait on the kiosk and are sent later", required=False,
-        )  # fmt: skip
+            "server",
+            "WARN",
+            f"{ctx.config.server.url}: {exc}",
+            "check the network; records wait on the kiosk and are sent later",
+            required=False,
+        )
     finally:
         store.close()
     return CheckResult("server", "OK", f"{ctx.config.server.url} api {info.api}, token accepted")

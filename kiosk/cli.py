@@ -1,7 +1,7 @@
 """The ``kiosk`` command line.
 
-    kiosk [--config FILE] [--data-dir DIR] [--windowed] [--screenshot DIR] [--check]
-    kiosk config-doc          print the settings table (the README's copy is generated from it)
+kiosk [--config FILE] [--data-dir DIR] [--windowed] [--screenshot DIR] [--check]
+kiosk config-doc          print the settings table (the README's copy is generated from it)
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="settings file (TOML)")
     p.add_argument("--data-dir", type=Path, help="where records are kept (or KIOSK_DATA_DIR)")
     p.add_argument("--windowed", action="store_true", help="a normal window (development)")
-    p.add_argument("--screenshot", type=Path, metavar="DIR",
-                   help="render every screen at 1920x1080 into DIR and exit")  # fmt: skip
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="DIR",
+        help="render every screen at 1920x1080 into DIR and exit",
+    )
     p.add_argument("--check", action="store_true", help="print a self-test table and exit")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("config-doc", help="print the table of settings (markdown)")
@@ -40,7 +44,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "config-doc":
         print(config_mod.markdown_table())
         return 0

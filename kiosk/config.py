@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +32,22 @@ def _key(default: Any, doc: str) -> Any:
 @dataclass(frozen=True)
 class KioskSection:
     id: str = _key("kiosk-dev", "This kiosk's id at the district server (one token per id).")
-    name: str = _key("社区服务中心", "The service center's name, shown and spoken on the home screen.")
+    name: str = _key(
+        "社区服务中心", "The service center's name, shown and spoken on the home screen."
+    )
 
 
 @dataclass(frozen=True)
 class ServerSection:
-    url: str = _key("", "District server base URL, e.g. https://district.example/; empty = no server.")
+    url: str = _key(
+        "", "District server base URL, e.g. https://district.example/; empty = no server."
+    )
     token_file: str = _key(
         "", "File holding this kiosk's bearer token (mode 0600); empty = <data dir>/token."
     )
-    ca_file: str = _key("", "Extra CA bundle to verify the server's TLS certificate; empty = system.")
+    ca_file: str = _key(
+        "", "Extra CA bundle to verify the server's TLS certificate; empty = system."
+    )
     timeout_seconds: float = _key(10.0, "Network timeout for one request to the server.")
 
 
@@ -54,7 +60,9 @@ class SyncSection:
 
 @dataclass(frozen=True)
 class UiSection:
-    px_per_mm: float = _key(0.0, "Screen pixels per millimetre; 0 = ask the screen. Calibrate on site.")
+    px_per_mm: float = _key(
+        0.0, "Screen pixels per millimetre; 0 = ask the screen. Calibrate on site."
+    )
     font_scale: float = _key(1.0, "Text size multiplier, 1.0-1.5.")
     idle_seconds: int = _key(90, "Seconds without input (away from home) before the idle warning.")
     idle_warning_seconds: int = _key(
@@ -64,7 +72,9 @@ class UiSection:
 
 @dataclass(frozen=True)
 class CallSection:
-    hotline: str = _key("12345", "Phone number shown in huge digits as the fallback on the call screen.")
+    hotline: str = _key(
+        "12345", "Phone number shown in huge digits as the fallback on the call screen."
+    )
     cancel_seconds: int = _key(10, "How long 取消呼叫 is offered after a call.")
 
 
@@ -104,46 +114,69 @@ class KeyInfo:
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 
 
+def _section_type(name: str) -> type[Any]:
+    """The dataclass of one [section] (its type is the Config field's default_factory)."""
+    return type(getattr(Config(), name))
+
+
 def declared_keys() -> list[KeyInfo]:
     """Every setting, in declaration order."""
     keys = []
     for sec in dataclasses.fields(Config):
-        sec_type = sec.default_factory  # type: ignore[misc]
-        for f in dataclasses.fields(sec_type):  # type: ignore[arg-type]
+        for f in dataclasses.fields(_section_type(sec.name)):
             keys.append(
                 KeyInfo(sec.name, f.name, _TYPES[str(f.type)], f.default, f.metadata["doc"])
             )
     return keys
 
 
-def _coerce(info: KeyInfo, value: Any, origin: str) -> Any:
-    where = f"{info.section}.{info.name} (from {origin})"
-    t = info.type
-    if t is bool:
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _parse_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    raise ValueError
+
+
+def _parse_number(kind: type) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
         if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-            return value.lower() in {"1", "true", "yes", "on"}
-    elif t is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            raise ValueError
+        if isinstance(value, int) or (kind is float and isinstance(value, float)):
+            return kind(value)
         if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-    elif t is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
-    elif t is str:
-        if isinstance(value, str):
-            return value
-    raise ConfigError(f"setting {where}: expected {t.__name__}, got {value!r}")
+            return kind(value.strip())  # ValueError when it is not a number
+        raise ValueError
+
+    return parse
+
+
+def _parse_str(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    raise ValueError
+
+
+_PARSERS: dict[type, Callable[[Any], Any]] = {
+    bool: _parse_bool,
+    int: _parse_number(int),
+    float: _parse_number(float),
+    str: _parse_str,
+}
+
+
+def _coerce(info: KeyInfo, value: Any, origin: str) -> Any:
+    try:
+        return _PARSERS[info.type](value)
+    except ValueError:
+        raise ConfigError(
+            f"setting {info.section}.{info.name} (from {origin}): "
+            f"expected {info.type.__name__}, got {value!r}"
+        ) from None
 
 
 def _validate(cfg: Config) -> None:
@@ -220,9 +253,8 @@ def load(
         values[(info.section, info.name)] = _coerce(info, raw, f"environment {var}")
     sections: dict[str, Any] = {}
     for sec in dataclasses.fields(Config):
-        sec_type = sec.default_factory  # type: ignore[misc]
         kwargs = {name: v for (s, name), v in values.items() if s == sec.name}
-        sections[sec.name] = sec_type(**kwargs)
+        sections[sec.name] = _section_type(sec.name)(**kwargs)
     cfg = Config(**sections)
     _validate(cfg)
     return cfg

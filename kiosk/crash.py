@@ -239,8 +239,10 @@ class CrashGuard:
         if loop:
             log.critical(
                 "%d uncaught exceptions within %.0f s: exiting (%d) for a clean restart",
-                self._max_burst, self._burst_seconds, EXIT_CRASH_LOOP,
-            )  # fmt: skip
+                self._max_burst,
+                self._burst_seconds,
+                EXIT_CRASH_LOOP,
+            )
             app = QtCore.QCoreApplication.instance()
             if app is not None:
                 app.exit(EXIT_CRASH_LOOP)  # thread-safe: posts to the UI thread's loop

@@ -124,7 +124,9 @@ class DistrictLink(QtCore.QObject):
     def _run_pass(self) -> Any:
         try:
             result = run_sync_pass(
-                self.config, self.data_dir, progress=lambda done, total: self.pass_progress.emit(done, total)
+                self.config,
+                self.data_dir,
+                progress=self.pass_progress.emit,
             )
         except SyncError as exc:
             log.warning("sync pass did not run: %s", exc)
@@ -152,7 +154,9 @@ class DistrictLink(QtCore.QObject):
                     break
                 if client is None:
                     store = Store(self.data_dir, check=False)
-                    client = SyncClient.from_config(self.config, store, self.data_dir, max_retries=0)
+                    client = SyncClient.from_config(
+                        self.config, store, self.data_dir, max_retries=0
+                    )
                 try:
                     count = client.pull_updates()
                 except SyncError as exc:

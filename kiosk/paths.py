@@ -7,6 +7,7 @@ under ``sys._MEIPASS`` in a PyInstaller bundle. The data directory is chosen by
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -41,8 +42,7 @@ def default_data_dir() -> Path:
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700): it holds residents' health data and tokens."""
     path.mkdir(parents=True, exist_ok=True)
-    try:
+    # Not our directory (e.g. a mounted volume): its permissions stay as they are.
+    with contextlib.suppress(OSError):
         path.chmod(0o700)
-    except OSError:
-        pass  # not our directory (e.g. a mounted volume); permissions stay as they are
     return path

@@ -54,7 +54,7 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 def _reinit_portaudio() -> Any:
-    import sounddevice as sd  # noqa: PLC0415 - must follow the environment change
+    import sounddevice as sd
 
     sd._terminate()
     sd._initialize()
@@ -116,7 +116,7 @@ class LoopRecorder:
     _stream: Any = None
 
     def __enter__(self) -> LoopRecorder:
-        import sounddevice as sd  # noqa: PLC0415
+        import sounddevice as sd
 
         first = threading.Event()
 

@@ -31,7 +31,9 @@ def test_every_screen_passes_the_audit(kiosk, scale, banner):
 def test_common_controls_are_on_every_screen_but_home(kiosk):
     for name in views(kiosk.window):
         facts = view_facts(kiosk.window, kiosk.metrics, name)
-        present = {w["object_name"] for w in facts["widgets"] if w["object_name"].startswith("common_")}
+        present = {
+            w["object_name"] for w in facts["widgets"] if w["object_name"].startswith("common_")
+        }
         if name == "idle_warning":
             continue
         assert {"common_call", "common_repeat"} <= present, name

@@ -32,7 +32,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
-        import PyInstaller  # type: ignore[import-untyped]  # noqa: F401, PLC0415
+        import PyInstaller  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         if os.environ.get("CI"):
             raise
@@ -40,11 +40,26 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("bundle")
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build"),
-         str(ROOT / "kiosk.spec")],
-        cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(ROOT / "kiosk.spec"),
+        ],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr[-4000:]
     folder = work / "dist" / "kiosk"
@@ -78,14 +93,21 @@ def test_bundle_layout(bundle: Path):
 def test_bundle_holds_the_modules_found_only_at_run_time(bundle: Path):
     """pyttsx3 imports its driver by name and the store/speech import lazily: analysis
     alone would miss them. The PYZ archive is embedded in the executable."""
-    from PyInstaller.archive.readers import (  # type: ignore[import-untyped]  # noqa: PLC0415
+    from PyInstaller.archive.readers import (  # type: ignore[import-untyped]
         CArchiveReader,
     )
 
     pyz = CArchiveReader(str(bundle / "kiosk")).open_embedded_archive("PYZ.pyz")
     names = set(pyz.toc)
-    for module in ("pyttsx3.drivers", "pyttsx3.drivers.espeak", "sqlite_utils", "sounddevice",
-                   "kiosk.cli", "kiosk.app", "sync.client"):  # fmt: skip
+    for module in (
+        "pyttsx3.drivers",
+        "pyttsx3.drivers.espeak",
+        "sqlite_utils",
+        "sounddevice",
+        "kiosk.cli",
+        "kiosk.app",
+        "sync.client",
+    ):
         assert module in names, module
     assert not any(n.startswith("sync.server") for n in names)
 
@@ -95,8 +117,12 @@ def test_bundle_renders_every_screen_offscreen(bundle: Path, tmp_path: Path):
     started = time.perf_counter()
     proc = subprocess.run(
         [str(bundle / "kiosk"), "--screenshot", str(out), "--data-dir", str(tmp_path / "data")],
-        env=_clean_env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr[-4000:]
     print(f"\nbundle: --screenshot of every screen in {elapsed:.2f} s")
@@ -116,8 +142,12 @@ def test_bundle_kiosk_sync_program(bundle: Path, tmp_path: Path):
     it is a configuration error (exit 2), as documented."""
     proc = subprocess.run(
         [str(bundle / "kiosk-sync"), "--data-dir", str(tmp_path / "data")],
-        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
 
@@ -126,8 +156,12 @@ def test_bundle_check_table(bundle: Path, tmp_path: Path):
     started = time.perf_counter()
     proc = subprocess.run(
         [str(bundle / "kiosk"), "--check", "--data-dir", str(tmp_path / "data")],
-        env=_clean_env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     print(f"\nbundle: --check in {elapsed:.2f} s\n{proc.stdout}")
     assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]

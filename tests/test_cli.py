@@ -20,9 +20,14 @@ def run_kiosk(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     full_env.pop("QT_QPA_PLATFORM", None)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args], cwd=ROOT, env=full_env,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "kiosk", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +43,15 @@ def test_screenshot_renders_every_screen_at_1080p(shots: Path):
     from kiosk.qt import QtGui
 
     names = {p.stem for p in shots.glob("*.png")}
-    assert {"home", "call", "health", "health_entry", "health_result", "phone", "idle_warning"} <= names
+    assert {
+        "home",
+        "call",
+        "health",
+        "health_entry",
+        "health_result",
+        "phone",
+        "idle_warning",
+    } <= names
     for name in names:
         img = QtGui.QImage(str(shots / f"{name}.png"))
         assert (img.width(), img.height()) == (1920, 1080)
@@ -56,25 +69,40 @@ def test_home_screenshot_has_crisp_chinese_text(shots: Path):
     x, y, w, h = greeting["geometry_px"]
     img = QtGui.QImage(str(shots / "home.png"))
     dark = sum(
-        1 for i in range(x, x + w, 2) for j in range(y, y + h, 2)
+        1
+        for i in range(x, x + w, 2)
+        for j in range(y, y + h, 2)
         if QtGui.QColor(img.pixel(i, j)).lightness() < 60
-    )  # fmt: skip
+    )
     light = sum(
-        1 for i in range(x, x + w, 2) for j in range(y, y + h, 2)
+        1
+        for i in range(x, x + w, 2)
+        for j in range(y, y + h, 2)
         if QtGui.QColor(img.pixel(i, j)).lightness() > 200
-    )  # fmt: skip
+    )
     assert dark > 500 and light > 500  # glyph strokes on a white background
     # Every widget records the facts the audit uses.
     for item in facts["widgets"]:
-        assert {"class", "object_name", "accessible_name", "text", "geometry_px", "geometry_mm",
-                "font_px", "text_color", "background_color"} <= set(item)  # fmt: skip
+        assert {
+            "class",
+            "object_name",
+            "accessible_name",
+            "text",
+            "geometry_px",
+            "geometry_mm",
+            "font_px",
+            "text_color",
+            "background_color",
+        } <= set(item)
 
 
 def test_check_reports_ok_on_a_fresh_data_dir(tmp_path: Path):
     r = run_kiosk("--check", "--data-dir", str(tmp_path / "d"))
     assert r.returncode == 0, r.stdout + r.stderr
     for name in ("fonts", "data dir", "database"):
-        assert any(line.startswith(name) and " OK " in line for line in r.stdout.splitlines()), r.stdout
+        assert any(line.startswith(name) and " OK " in line for line in r.stdout.splitlines()), (
+            r.stdout
+        )
 
 
 def test_check_tells_staff_about_a_corrupt_database_without_failing(tmp_path: Path):

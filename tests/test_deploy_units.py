@@ -17,8 +17,11 @@ from kiosk import config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-USER_UNITS = ("silver-counter-kiosk.service", "silver-counter-sync.service",
-              "silver-counter-sync.timer")  # fmt: skip
+USER_UNITS = (
+    "silver-counter-kiosk.service",
+    "silver-counter-sync.service",
+    "silver-counter-sync.timer",
+)
 SYSTEM_UNITS = ("district-server.service",)
 # Where docs/deploy.md installs things; the test points these at stub programs.
 INSTALL_PREFIXES = ("/opt/silver-counter/current/", "/opt/district-server/venv/bin/")
@@ -66,8 +69,12 @@ def test_user_units_verify(staged: Path, tmp_path: Path, name: str):
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(tmp_path)}
     proc = subprocess.run(
         [_analyze(), "--user", "verify", str(staged / name)],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr  # unknown keys are only warnings
 
@@ -76,8 +83,11 @@ def test_user_units_verify(staged: Path, tmp_path: Path, name: str):
 def test_system_units_verify(staged: Path, name: str):
     proc = subprocess.run(
         [_analyze(), "verify", str(staged / name)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr
 

@@ -1,4 +1,4 @@
-"""一键呼叫 end to end on the real app and store: saved first, never doubled, cancel is a new record."""
+"""一键呼叫 end to end on the real app and store: saved first, never doubled, cancel is new."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""健康监测 end to end: field by field on the pad, validation, classification, saved records, trend."""
+"""健康监测 end to end: field by field, validation, classification, saved records, trend."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def start(kiosk, qtbot, which: str):
     qtbot.mouseClick(kiosk.window.screens["home"].health_button, LEFT)
     health = kiosk.window.screens["health"]
     assert kiosk.window.current_screen() is health
-    qtbot.mouseClick(health.findChild(type(health.choices[next(iter(health.choices))]), f"health_{which}"), LEFT)
+    qtbot.mouseClick(
+        health.findChild(type(health.choices[next(iter(health.choices))]), f"health_{which}"), LEFT
+    )
     return kiosk.window.screens["health_entry"]
 
 
@@ -99,7 +101,10 @@ def test_dangerous_reading_is_an_alert_and_offers_a_call(kiosk, qtbot):
 
 def test_glucose_asks_when_it_was_measured(kiosk, qtbot):
     entry = start(kiosk, qtbot, "glucose")
-    qtbot.mouseClick(entry.context_buttons[next(c for c in entry.context_buttons if c.value == "after_meal_2h")], LEFT)
+    qtbot.mouseClick(
+        entry.context_buttons[next(c for c in entry.context_buttons if c.value == "after_meal_2h")],
+        LEFT,
+    )
     type_on(entry.pad, qtbot, "11.2")
     submit(entry.pad, qtbot)
     qtbot.mouseClick(kiosk.window.current_screen().skip, LEFT)
@@ -158,6 +163,8 @@ def test_walking_away_forgets_everything_on_screen(kiosk, qtbot, clock):
         for lab in screen.findChildren(QtWidgets.QLabel):
             assert "1381234" not in lab.text() and "5678" not in lab.text(), lab.objectName()
             assert "150" not in lab.text(), lab.objectName()
-        assert not any("5678" in s.label for s in getattr(getattr(screen, "chart", None), "series", []))
+        assert not any(
+            "5678" in s.label for s in getattr(getattr(screen, "chart", None), "series", [])
+        )
     assert kiosk.window.screens["health_result"].chart.series == []
     assert kiosk.store.count(kind="health") == 1  # what was saved stays saved

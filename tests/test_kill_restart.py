@@ -61,10 +61,20 @@ def xdisplay() -> Iterator[str]:
     xvfb = _need("Xvfb")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24",
-         "-nolisten", "tcp"],
-        pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            xvfb,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{WIDTH}x{HEIGHT}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=[write_fd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     try:
         with os.fdopen(read_fd) as pipe:
@@ -86,10 +96,19 @@ class XTest:
         x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
         x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
         x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                              ctypes.c_int, ctypes.c_ulong]  # fmt: skip
-        xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
-                                              ctypes.c_ulong]  # fmt: skip
+        xtst.XTestFakeMotionEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_ulong,
+        ]
+        xtst.XTestFakeButtonEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_ulong,
+        ]
         self._x11, self._xtst = x11, xtst
         self._dpy = x11.XOpenDisplay(display.encode())
         assert self._dpy, f"cannot open X display {display}"
@@ -112,8 +131,10 @@ def xwd_capture(display: str) -> Image:
     """The root window as an HxWx3 RGB array (parsing xwd's ZPixmap output)."""
     raw = subprocess.run(
         [_need("xwd"), "-root", "-silent", "-display", display],
-        capture_output=True, check=True, timeout=30,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
     header = np.frombuffer(raw[:100], dtype=">u4")
     header_size, width, height = int(header[0]), int(header[4]), int(header[5])
     bits_per_pixel, bytes_per_line, ncolors = int(header[11]), int(header[12]), int(header[19])
@@ -134,8 +155,12 @@ def differing(a: Image, b: Image) -> float:
 
 def kiosk_env(display: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "QT_"))}
-    env.update(DISPLAY=display, KIOSK_DATA_DIR=str(data_dir), KIOSK_UI_PX_PER_MM=PX_PER_MM,
-               QT_QPA_PLATFORM="xcb")  # fmt: skip
+    env.update(
+        DISPLAY=display,
+        KIOSK_DATA_DIR=str(data_dir),
+        KIOSK_UI_PX_PER_MM=PX_PER_MM,
+        QT_QPA_PLATFORM="xcb",
+    )
     env.pop("WAYLAND_DISPLAY", None)
     return env
 
@@ -146,13 +171,16 @@ def render_screens(shots: Path, data_dir: Path) -> Path:
     env["KIOSK_UI_PX_PER_MM"] = PX_PER_MM
     subprocess.run(
         [sys.executable, "-m", "kiosk", "--screenshot", str(shots), "--data-dir", str(data_dir)],
-        env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return shots
 
 
 def load_png(path: Path) -> Image:
-    from kiosk.qt import QtGui  # noqa: PLC0415
+    from kiosk.qt import QtGui
 
     img = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
     assert not img.isNull(), path
@@ -192,8 +220,10 @@ class Kiosk:
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "--data-dir", str(data_dir)],
-            env=kiosk_env(display, data_dir), stdout=self._log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env=kiosk_env(display, data_dir),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_settled(self, timeout: float = 60.0) -> Image:
         """The screen once it stops changing (the window is mapped and painted)."""
@@ -268,8 +298,10 @@ def test_sigkill_mid_call_keeps_the_call_and_restarts_at_home(
         # differ), and unlike the call screen the kiosk died on.
         to_home = differing(home_expected, restarted)
         to_call = differing(call_expected, restarted)
-        print(f"\nafter restart: {to_home:.2%} of pixels differ from home, {to_call:.1%} from call"
-              f" ({differing(home, restarted):.1%} from home before the call)")  # fmt: skip
+        print(
+            f"\nafter restart: {to_home:.2%} of pixels differ from home, {to_call:.1%} from call"
+            f" ({differing(home, restarted):.1%} from home before the call)"
+        )
         assert to_home < 0.01, f"{to_home:.1%} of the screen differs from home"
         assert to_call > 0.2
     finally:

@@ -80,14 +80,15 @@ def test_wal_and_full_sync(data_dir: Path):
 
 def test_migrations_run_forward_from_an_older_file(data_dir: Path):
     old = sqlite3.connect(data_dir / DB_NAME)
-    from kiosk.store import MIGRATIONS
-
     import sqlite_utils
+
+    from kiosk.store import MIGRATIONS
 
     MIGRATIONS[0](sqlite_utils.Database(old))
     old.execute("PRAGMA user_version = 1")
     old.execute(
-        "INSERT INTO records (id, kind, created_at, payload) VALUES ('a','call','2026-01-01T00:00:00+08:00','{}')"
+        "INSERT INTO records (id, kind, created_at, payload) "
+        "VALUES ('a', 'call', '2026-01-01T00:00:00+08:00', '{}')"
     )
     old.commit()
     old.close()
@@ -172,9 +173,12 @@ def test_record_survives_sigkill_right_after_add(data_dir: Path):
     root = Path(__file__).resolve().parent.parent
     for n in range(50):
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(data_dir)], cwd=root,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [sys.executable, "-c", WRITER, str(data_dir)],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().strip() == "ready"
         proc.stdin.write(f"{n}\n")

@@ -45,24 +45,57 @@ def _record(
 def seed_v1(conn: sqlite3.Connection) -> None:
     """Schema 1: the records table (the outbox), records in every state."""
     rows = [
-        _record("00000000-0000-4000-8000-000000000001", "call", {"source": "button"}, "acked",
-                attempts=1, acked_at=f"2025-03-01T09:12:00.000{TZ}"),
-        _record("00000000-0000-4000-8000-000000000002", "health",
-                {"systolic": 162, "diastolic": 101, "pulse": 88, "level": "high", "alert": True,
-                 "phone": "13812345678"}),
-        _record("00000000-0000-4000-8000-000000000003", "health",
-                {"systolic": 118, "diastolic": 76, "level": "normal"}, "inflight",
-                attempts=2, lease_until="2025-03-01T01:20:00.000000+00:00"),
-        _record("00000000-0000-4000-8000-000000000004", "signup",
-                {"activity_id": "act-7", "phone": "13900001111", "name": "王秀兰"}, "failed",
-                attempts=1, last_error="rejected: activity cancelled"),
-        _record("00000000-0000-4000-8000-000000000005", "proxy",
-                {"service": "社保认证", "note": "下周二上门", "staff": "s-02"}, "conflict",
-                attempts=1, last_error="conflict: same id, different content"),
+        _record(
+            "00000000-0000-4000-8000-000000000001",
+            "call",
+            {"source": "button"},
+            "acked",
+            attempts=1,
+            acked_at=f"2025-03-01T09:12:00.000{TZ}",
+        ),
+        _record(
+            "00000000-0000-4000-8000-000000000002",
+            "health",
+            {
+                "systolic": 162,
+                "diastolic": 101,
+                "pulse": 88,
+                "level": "high",
+                "alert": True,
+                "phone": "13812345678",
+            },
+        ),
+        _record(
+            "00000000-0000-4000-8000-000000000003",
+            "health",
+            {"systolic": 118, "diastolic": 76, "level": "normal"},
+            "inflight",
+            attempts=2,
+            lease_until="2025-03-01T01:20:00.000000+00:00",
+        ),
+        _record(
+            "00000000-0000-4000-8000-000000000004",
+            "signup",
+            {"activity_id": "act-7", "phone": "13900001111", "name": "王秀兰"},
+            "failed",
+            attempts=1,
+            last_error="rejected: activity cancelled",
+        ),
+        _record(
+            "00000000-0000-4000-8000-000000000005",
+            "proxy",
+            {"service": "社保认证", "note": "下周二上门", "staff": "s-02"},
+            "conflict",
+            attempts=1,
+            last_error="conflict: same id, different content",
+        ),
         _record("00000000-0000-4000-8000-000000000006", "visit", {"purpose": "咨询"}),
-        _record("00000000-0000-4000-8000-000000000007", "feedback",
-                {"about": "00000000-0000-4000-8000-000000000001", "rating": 3}),
-    ]  # fmt: skip
+        _record(
+            "00000000-0000-4000-8000-000000000007",
+            "feedback",
+            {"about": "00000000-0000-4000-8000-000000000001", "rating": 3},
+        ),
+    ]
     for row in rows:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
@@ -72,11 +105,20 @@ def seed_v1(conn: sqlite3.Connection) -> None:
 def seed_v2(conn: sqlite3.Connection) -> None:
     """Schema 2: activity catalogue, record status history, sync cursors."""
     acts = [
-        ("act-7", "银龄课堂 智能手机课", f"2025-03-05T14:00:00{TZ}", f"2025-03-05T16:00:00{TZ}",
-         "二楼活动室", "每周三下午", 20, 0, "full"),
+        (
+            "act-7",
+            "银龄课堂 智能手机课",
+            f"2025-03-05T14:00:00{TZ}",
+            f"2025-03-05T16:00:00{TZ}",
+            "二楼活动室",
+            "每周三下午",
+            20,
+            0,
+            "full",
+        ),
         ("act-8", "太极拳", f"2025-03-06T08:00:00{TZ}", None, "广场", "", None, None, "open"),
         ("act-9", "义诊", f"2025-03-07T09:00:00{TZ}", None, "", "量血压", 50, 12, "cancelled"),
-    ]  # fmt: skip
+    ]
     conn.executemany(
         "INSERT INTO activities (id, title, starts_at, ends_at, place, description, seats,"
         " seats_left, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",

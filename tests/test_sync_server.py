@@ -609,7 +609,7 @@ def test_kiosk_sync_exit_codes(kiosk: Kiosk, server: ServerProcess) -> None:
 
 
 def test_kiosk_sync_lock(kiosk: Kiosk) -> None:
-    from sync.client import pass_lock  # noqa: PLC0415
+    from sync.client import pass_lock
 
     (kiosk.data_dir / "token").write_text(kiosk.token)
     with pass_lock(kiosk.data_dir):

@@ -109,7 +109,9 @@ def test_font_scale_change_applies_live(kiosk):
 
 
 def test_key_event_type_is_routed(kiosk):
-    ev = QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Escape, QtCore.Qt.KeyboardModifier.NoModifier)
+    ev = QtGui.QKeyEvent(
+        QtCore.QEvent.Type.KeyPress, QtCore.Qt.Key.Key_Escape, QtCore.Qt.KeyboardModifier.NoModifier
+    )
     assert kiosk.window.handle_key(ev) is True
 
 

@@ -33,11 +33,9 @@ DYNAMIC_LABELS = {"health_entry": {t("numpad.done")}, "phone": set()}
 
 @pytest.fixture
 def voice(kiosk):  # type: ignore[no-untyped-def]
-    controller = VoiceController(kiosk.config.voice, parent=kiosk).attach(
-        kiosk.window, kiosk.speaker, kiosk.request_call
-    )
-    yield controller
-    controller.shutdown()
+    """The app's own voice controller (attached by KioskApp.complete_start)."""
+    controller: VoiceController = kiosk.voice
+    return controller
 
 
 def label_of(b: BigButton) -> str:

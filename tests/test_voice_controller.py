@@ -12,15 +12,13 @@ from kiosk.voice.intents import Word
 
 @pytest.fixture
 def voice(kiosk):  # type: ignore[no-untyped-def]
-    controller = VoiceController(kiosk.config.voice, parent=kiosk).attach(
-        kiosk.window, kiosk.speaker, kiosk.request_call
-    )
-    yield controller
-    controller.shutdown()
+    """The app's own voice controller (attached by KioskApp.complete_start)."""
+    controller: VoiceController = kiosk.voice
+    return controller
 
 
 def screen(kiosk) -> str:  # type: ignore[no-untyped-def]
-    return kiosk.window.current_screen().name
+    return str(kiosk.window.current_screen().name)
 
 
 def test_health_monitoring_on_home_goes_to_health(qtbot, kiosk, voice):

@@ -134,9 +134,19 @@ def test_numbers_parse(transcript, numbers):
 
 
 def test_a_pause_separates_two_numbers():
-    words = [Word(w, 1.0, s, s + 0.2) for w, s in
-             [("一", 0.0), ("百", 0.2), ("三", 0.4), ("十", 0.6), ("五", 0.8),
-              ("八", 1.5), ("十", 1.7), ("八", 1.9)]]  # fmt: skip
+    words = [
+        Word(w, 1.0, s, s + 0.2)
+        for w, s in [
+            ("一", 0.0),
+            ("百", 0.2),
+            ("三", 0.4),
+            ("十", 0.6),
+            ("五", 0.8),
+            ("八", 1.5),
+            ("十", 1.7),
+            ("八", 1.9),
+        ]
+    ]
     assert parse_numbers(words) == ["135", "88"]
 
 

@@ -116,8 +116,11 @@ def test_grammar_words_are_recognized_and_mapped(qtbot, listener, tmp_path, word
     assert text == word
     assert conf >= 0.8
     meaning = understand(listener.last_words, KO_COMMANDS, "test")
-    expected = {"안녕하세요": ("global", "home"), "취소": ("global", "back"),
-                "활동": ("button", "")}[word]  # fmt: skip
+    expected = {
+        "안녕하세요": ("global", "home"),
+        "취소": ("global", "back"),
+        "활동": ("button", ""),
+    }[word]
     assert (meaning.kind, meaning.intent) == expected
     stats = listener.last_stats
     assert stats.reason == "silence"

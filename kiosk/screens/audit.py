@@ -7,6 +7,7 @@ screen that passes here is exactly what the screenshots show. Staff screens
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.qt import QtGui
@@ -40,62 +41,94 @@ def _gap_px(a: list[int], b: list[int]) -> float:
     return float(max(dx, dy))
 
 
+@dataclass(frozen=True)
+class Floors:
+    """The numbers one view is held to (elder screens, or the smaller staff floors)."""
+
+    px_per_mm: float
+    elder: bool
+
+    @property
+    def text(self) -> float:
+        return TEXT_MIN_MM if self.elder else STAFF_TEXT_MIN_MM
+
+    @property
+    def label(self) -> float:
+        return LABEL_MIN_MM if self.elder else STAFF_TEXT_MIN_MM
+
+    @property
+    def target(self) -> float:
+        return TARGET_MIN_MM if self.elder else STAFF_TARGET_MIN_MM
+
+    def mm(self, px: float) -> float:
+        return px / self.px_per_mm
+
+    def below(self, px: float, floor_mm: float) -> bool:
+        return self.mm(px) + TOLERANCE_MM < floor_mm
+
+
+def _text_problems(w: dict[str, Any], f: Floors, ident: str) -> list[str]:
+    if not w["text"]:
+        return []
+    problems = []
+    font_px = w.get("min_font_px", w["font_px"])
+    if f.below(font_px, f.text):
+        problems.append(f"{ident}: text {f.mm(font_px):.1f} mm < {f.text} mm")
+    ratio = contrast_ratio(_c(w["text_color"]), _c(w["background_color"]))
+    if ratio < TEXT_CONTRAST_MIN:
+        problems.append(f"{ident}: contrast {ratio:.1f}:1 < {TEXT_CONTRAST_MIN}:1")
+    if not w["text_fits"]:
+        problems.append(f"{ident}: text is clipped")
+    return problems
+
+
+def _target_problems(w: dict[str, Any], f: Floors, ident: str) -> list[str]:
+    problems = []
+    _x, _y, width, height = w["geometry_px"]
+    if not w["accessible_name"]:
+        problems.append(f"{ident}: no accessible name")
+    if "label_font_px" in w and f.below(w["label_font_px"], f.label):
+        problems.append(f"{ident}: button label {f.mm(w['label_font_px']):.1f} mm < {f.label} mm")
+    floor = HOME_BUTTON_MIN_MM if f.elder and w["object_name"].startswith("home_") else f.target
+    if f.below(width, floor) or f.below(height, floor):
+        problems.append(f"{ident}: target {f.mm(width):.1f} x {f.mm(height):.1f} mm < {floor} mm")
+    if "border_color" in w:
+        outer = _c(w["outer_background_color"])
+        ratio = contrast_ratio(_c(w["border_color"]), outer)
+        fill_ratio = contrast_ratio(_c(w["background_color"]), outer)
+        if max(ratio, fill_ratio) < BORDER_CONTRAST_MIN:
+            problems.append(f"{ident}: border contrast {ratio:.1f}:1 < {BORDER_CONTRAST_MIN}:1")
+    return problems
+
+
+def _gap_problems(targets: list[dict[str, Any]], f: Floors, where: str) -> list[str]:
+    problems = []
+    for i, a in enumerate(targets):
+        for b in targets[i + 1 :]:
+            gap = _gap_px(a["geometry_px"], b["geometry_px"])
+            if gap < 0 or f.below(gap, GAP_MIN_MM):
+                problems.append(
+                    f"{where}: gap between {a['object_name']} and {b['object_name']} "
+                    f"{max(f.mm(gap), 0):.1f} mm < {GAP_MIN_MM} mm"
+                )
+    return problems
+
+
 def audit_view(facts: dict[str, Any]) -> list[str]:
     """Every violation on one view (a screen or an overlay), as readable sentences."""
-    ppm = float(facts["px_per_mm"])
-    elder = bool(facts.get("elder", True))
-    text_min = TEXT_MIN_MM if elder else STAFF_TEXT_MIN_MM
-    label_min = LABEL_MIN_MM if elder else STAFF_TEXT_MIN_MM
-    target_min = TARGET_MIN_MM if elder else STAFF_TARGET_MIN_MM
+    f = Floors(float(facts["px_per_mm"]), bool(facts.get("elder", True)))
     where = facts["screen"]
-    problems: list[str] = []
-    widgets = facts["widgets"]
-
-    def mm(px: float) -> float:
-        return px / ppm
-
     screen_w, screen_h = facts["size_px"]
-    for w in widgets:
+    problems: list[str] = []
+    for w in facts["widgets"]:
         ident = f"{where}: {w['class']} {w['object_name'] or '?'} {w['text'][:12]!r}"
         x, y, width, height = w["geometry_px"]
         if x < 0 or y < 0 or x + width > screen_w or y + height > screen_h:
             problems.append(f"{ident}: partly off screen at {w['geometry_px']}")
-        if w["text"]:
-            font_px = w.get("min_font_px", w["font_px"])
-            if mm(font_px) + TOLERANCE_MM < text_min:
-                problems.append(f"{ident}: text {mm(font_px):.1f} mm < {text_min} mm")
-            ratio = contrast_ratio(_c(w["text_color"]), _c(w["background_color"]))
-            if ratio < TEXT_CONTRAST_MIN:
-                problems.append(f"{ident}: contrast {ratio:.1f}:1 < {TEXT_CONTRAST_MIN}:1")
-            if not w["text_fits"]:
-                problems.append(f"{ident}: text is clipped")
-        if not w["interactive"]:
-            continue
-        if not w["accessible_name"]:
-            problems.append(f"{ident}: no accessible name")
-        if "label_font_px" in w and mm(w["label_font_px"]) + TOLERANCE_MM < label_min:
-            problems.append(f"{ident}: button label {mm(w['label_font_px']):.1f} mm < {label_min} mm")
-        floor = target_min
-        if elder and w["object_name"].startswith("home_"):
-            floor = HOME_BUTTON_MIN_MM
-        if mm(width) + TOLERANCE_MM < floor or mm(height) + TOLERANCE_MM < floor:
-            problems.append(
-                f"{ident}: target {mm(width):.1f} x {mm(height):.1f} mm < {floor} mm"
-            )
-        if "border_color" in w:
-            ratio = contrast_ratio(_c(w["border_color"]), _c(w["outer_background_color"]))
-            fill_ratio = contrast_ratio(_c(w["background_color"]), _c(w["outer_background_color"]))
-            if max(ratio, fill_ratio) < BORDER_CONTRAST_MIN:
-                problems.append(f"{ident}: border contrast {ratio:.1f}:1 < {BORDER_CONTRAST_MIN}:1")
-    targets = [w for w in widgets if w["interactive"]]
-    for i, a in enumerate(targets):
-        for b in targets[i + 1 :]:
-            gap = _gap_px(a["geometry_px"], b["geometry_px"])
-            if gap < 0 or mm(gap) + TOLERANCE_MM < GAP_MIN_MM:
-                problems.append(
-                    f"{where}: gap between {a['object_name']} and {b['object_name']} "
-                    f"{max(mm(gap), 0):.1f} mm < {GAP_MIN_MM} mm"
-                )
+        problems += _text_problems(w, f, ident)
+        if w["interactive"]:
+            problems += _target_problems(w, f, ident)
+    problems += _gap_problems([w for w in facts["widgets"] if w["interactive"]], f, where)
     return problems
 
 

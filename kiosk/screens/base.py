@@ -110,13 +110,25 @@ class Screen(QtWidgets.QWidget):
     # helpers for subclasses
 
     def button(
-        self, text_key: str, *, hint_key: str = "", role: str = "primary",
-        min_mm: tuple[float, float] = (40.0, 20.0), name: str = "", **kw: Any,
-    ) -> BigButton:  # fmt: skip
+        self,
+        text_key: str,
+        *,
+        hint_key: str = "",
+        role: str = "primary",
+        min_mm: tuple[float, float] = (40.0, 20.0),
+        name: str = "",
+        **kw: Any,
+    ) -> BigButton:
         return BigButton(
-            t(text_key), self.metrics, hint=t(hint_key) if hint_key else "", role=role,
-            min_mm=min_mm, name=name or text_key.replace(".", "_"), parent=self, **kw,
-        )  # fmt: skip
+            t(text_key),
+            self.metrics,
+            hint=t(hint_key) if hint_key else "",
+            role=role,
+            min_mm=min_mm,
+            name=name or text_key.replace(".", "_"),
+            parent=self,
+            **kw,
+        )
 
     def label(self, text: str, **kw: Any) -> TextLabel:
         return TextLabel(text, self.metrics, parent=self, **kw)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.calls import CallDesk
-from kiosk.qt import QtCore, QtWidgets
+from kiosk.qt import QtCore, QtGui, QtWidgets
 from kiosk.screens.base import Screen, ScreenContext, margins
 from kiosk.screens.widgets import TextLabel, fill_background
 from kiosk.texts import t
@@ -41,22 +41,36 @@ class CallScreen(Screen):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(margins(self.metrics, 5))
         layout.setSpacing(self.metrics.mm(3))
-        self.message = self.label(t("call.calling"), size_mm=TEXT_TITLE_MM, bold=True,
-                                  name="call_message")  # fmt: skip
+        self.message = self.label(
+            t("call.calling"), size_mm=TEXT_TITLE_MM, bold=True, name="call_message"
+        )
         self.waited = self.label("", size_mm=TEXT_LABEL_MM, name="call_waited")
         self.status = self.label("", size_mm=TEXT_LABEL_MM, bold=True, name="call_status")
         self.delivery = self.label("", size_mm=TEXT_BODY_MM, name="call_delivery")
-        self.cancel = self.button("call.cancel", role="neutral", min_mm=(90.0, 25.0),
-                                  name="call_cancel")  # fmt: skip
+        self.cancel = self.button(
+            "call.cancel", role="neutral", min_mm=(90.0, 25.0), name="call_cancel"
+        )
         hotline_box = QtWidgets.QFrame(self)
         hotline_box.setObjectName("call_hotline_box")
         fill_background(hotline_box, Palette.WARNING_BG, Palette.WARNING_TEXT)
         hb = QtWidgets.QHBoxLayout(hotline_box)
         hb.setContentsMargins(margins(self.metrics, 3))
-        self.hotline_intro = TextLabel(t("call.hotline_intro"), self.metrics, size_mm=TEXT_BODY_MM,
-                                       name="call_hotline_intro", parent=hotline_box)  # fmt: skip
-        self.hotline = TextLabel(ctx.config.call.hotline, self.metrics, size_mm=TEXT_HUGE_MM,
-                                 bold=True, wrap=False, name="call_hotline", parent=hotline_box)  # fmt: skip
+        self.hotline_intro = TextLabel(
+            t("call.hotline_intro"),
+            self.metrics,
+            size_mm=TEXT_BODY_MM,
+            name="call_hotline_intro",
+            parent=hotline_box,
+        )
+        self.hotline = TextLabel(
+            ctx.config.call.hotline,
+            self.metrics,
+            size_mm=TEXT_HUGE_MM,
+            bold=True,
+            wrap=False,
+            name="call_hotline",
+            parent=hotline_box,
+        )
         hb.addWidget(self.hotline_intro)
         hb.addWidget(self.hotline)
         layout.addWidget(self.message)
@@ -92,9 +106,9 @@ class CallScreen(Screen):
         self._timer.start()
         (self.cancel if self.cancel.isVisible() else self.hotline).setFocus()
 
-    def hideEvent(self, event: QtCore.QEvent) -> None:  # type: ignore[override]
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:
         self._timer.stop()
-        super().hideEvent(event)  # type: ignore[arg-type]
+        super().hideEvent(event)
 
     def show_delivery(self, phase: str) -> None:
         """How far the call got on its way to the district (sent / retrying / ...)."""
@@ -154,8 +168,15 @@ class CallBanner(QtWidgets.QFrame):
         fill_background(self, Palette.CALL, Palette.CALL_TEXT)
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(margins(ctx.metrics, 2))
-        self.text = TextLabel(t("call.banner"), ctx.metrics, size_mm=TEXT_BODY_MM, bold=True,
-                              wrap=False, name="call_banner_text", parent=self)  # fmt: skip
+        self.text = TextLabel(
+            t("call.banner"),
+            ctx.metrics,
+            size_mm=TEXT_BODY_MM,
+            bold=True,
+            wrap=False,
+            name="call_banner_text",
+            parent=self,
+        )
         row.addWidget(self.text)
         self.hide()
 
@@ -166,4 +187,3 @@ class CallBanner(QtWidgets.QFrame):
     def apply_metrics(self, metrics: object) -> None:
         for lab in self.findChildren(TextLabel):
             lab.apply_metrics(metrics)  # type: ignore[arg-type]
-

@@ -52,8 +52,9 @@ class TrendChart(QtWidgets.QWidget):
         p.setFont(f)
         fm = QtGui.QFontMetrics(f)
         label_w = fm.horizontalAdvance("000.0") + self.metrics.mm(3)
-        area = QtCore.QRectF(self.rect()).adjusted(self.metrics.mm(2), fm.height(),
-                                                   -label_w, -fm.height() / 2)  # fmt: skip
+        area = QtCore.QRectF(self.rect()).adjusted(
+            self.metrics.mm(2), fm.height(), -label_w, -fm.height() / 2
+        )
         values = [v for s in self.series for v in s.values]
         bands = [b for s in self.series if s.band for b in s.band]
         lo, hi = min(values + bands), max(values + bands)
@@ -88,6 +89,8 @@ class TrendChart(QtWidgets.QWidget):
                 p.drawEllipse(pt, dot, dot)
             p.setPen(Palette.TEXT)
             last = pts[-1]
-            p.drawText(QtCore.QPointF(last.x() + dot * 1.5, last.y() + fm.ascent() / 2),
-                       f"{s.values[-1]:g}")  # fmt: skip
+            p.drawText(
+                QtCore.QPointF(last.x() + dot * 1.5, last.y() + fm.ascent() / 2),
+                f"{s.values[-1]:g}",
+            )
         p.end()

@@ -44,10 +44,20 @@ class ConfirmScreen(Screen):
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(20))
         row.addStretch(1)
-        self.yes = self.button("voice.yes", role="health", min_mm=ANSWER_MM,
-                               label_mm=TEXT_TITLE_MM * 1.3, name="confirm_yes")  # fmt: skip
-        self.no = self.button("voice.no", role="neutral", min_mm=ANSWER_MM,
-                              label_mm=TEXT_TITLE_MM * 1.3, name="confirm_no")  # fmt: skip
+        self.yes = self.button(
+            "voice.yes",
+            role="health",
+            min_mm=ANSWER_MM,
+            label_mm=TEXT_TITLE_MM * 1.3,
+            name="confirm_yes",
+        )
+        self.no = self.button(
+            "voice.no",
+            role="neutral",
+            min_mm=ANSWER_MM,
+            label_mm=TEXT_TITLE_MM * 1.3,
+            name="confirm_no",
+        )
         row.addWidget(self.yes)
         row.addWidget(self.no)
         row.addStretch(1)

@@ -15,7 +15,7 @@ from kiosk import health
 from kiosk.health import Field, GlucoseContext, Measurement
 from kiosk.phone import mask_phone
 from kiosk.problems import Problem, problem_text
-from kiosk.qt import QtCore, QtGui, QtWidgets, Signal
+from kiosk.qt import QtGui, QtWidgets, Signal
 from kiosk.records import Recorder
 from kiosk.screens.base import Screen, ScreenContext, margins
 from kiosk.screens.chart import Series, TrendChart
@@ -23,7 +23,7 @@ from kiosk.screens.numpad import NumberPad
 from kiosk.session import PhoneRequest, Session
 from kiosk.store import StoreError, StoreFullError
 from kiosk.texts import t
-from kiosk.theme import TEXT_BODY_MM, TEXT_LABEL_MM, TEXT_TITLE_MM
+from kiosk.theme import TEXT_BODY_MM, TEXT_TITLE_MM
 
 TREND_POINTS = 10
 
@@ -39,16 +39,25 @@ class HealthScreen(Screen):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(margins(self.metrics, 8))
         layout.setSpacing(self.metrics.mm(8))
-        layout.addWidget(self.label(t("health.choose"), size_mm=TEXT_TITLE_MM, bold=True,
-                                    name="health_choose"))  # fmt: skip
+        layout.addWidget(
+            self.label(t("health.choose"), size_mm=TEXT_TITLE_MM, bold=True, name="health_choose")
+        )
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(12))
         self.choices: dict[Measurement, QtWidgets.QPushButton] = {}
-        for m, hint in ((Measurement.BLOOD_PRESSURE, "health.bp_hint"),
-                        (Measurement.GLUCOSE, "health.glucose_hint"),
-                        (Measurement.WEIGHT, "health.weight_hint")):  # fmt: skip
-            b = self.button(m.label_key, hint_key=hint, role="health", min_mm=(110.0, 80.0),
-                            label_mm=TEXT_TITLE_MM * 1.2, name=f"health_{m.value}")  # fmt: skip
+        for m, hint in (
+            (Measurement.BLOOD_PRESSURE, "health.bp_hint"),
+            (Measurement.GLUCOSE, "health.glucose_hint"),
+            (Measurement.WEIGHT, "health.weight_hint"),
+        ):
+            b = self.button(
+                m.label_key,
+                hint_key=hint,
+                role="health",
+                min_mm=(110.0, 80.0),
+                label_mm=TEXT_TITLE_MM * 1.2,
+                name=f"health_{m.value}",
+            )
             b.clicked.connect(lambda _=False, m=m: self.choose(m))
             row.addWidget(b)
             self.choices[m] = b
@@ -87,29 +96,48 @@ class HealthEntryScreen(Screen):
         self.index = 0
         self.values: dict[str, str] = {}
         self.pages = QtWidgets.QStackedLayout(self)
-        # page 0: glucose context
+        self.pages.addWidget(self._context_page())
+        self.pages.addWidget(self._entry_page())
+        self.pad.submitted.connect(self._next)
+        self.pad.changed.connect(self._echo)
+        self.change.clicked.connect(self._previous)
+        self.skip.clicked.connect(self._skip)
+
+    def _context_page(self) -> QtWidgets.QWidget:
+        """Page 0: glucose asks first when it was measured."""
         ctx_page = QtWidgets.QWidget(self)
         cl = QtWidgets.QVBoxLayout(ctx_page)
         cl.setContentsMargins(margins(self.metrics, 8))
         cl.setSpacing(self.metrics.mm(10))
-        self.context_question = self.label(t("health.choose_context"), size_mm=TEXT_TITLE_MM,
-                                           bold=True, name="health_context_question")  # fmt: skip
+        self.context_question = self.label(
+            t("health.choose_context"),
+            size_mm=TEXT_TITLE_MM,
+            bold=True,
+            name="health_context_question",
+        )
         self.context_question.setParent(ctx_page)
         cl.addWidget(self.context_question)
         crow = QtWidgets.QHBoxLayout()
         crow.setSpacing(self.metrics.mm(12))
         self.context_buttons: dict[GlucoseContext, QtWidgets.QPushButton] = {}
         for c in GlucoseContext:
-            b = self.button(c.label_key, role="health", min_mm=(110.0, 50.0),
-                            label_mm=TEXT_TITLE_MM, name=f"health_context_{c.value}")  # fmt: skip
+            b = self.button(
+                c.label_key,
+                role="health",
+                min_mm=(110.0, 50.0),
+                label_mm=TEXT_TITLE_MM,
+                name=f"health_context_{c.value}",
+            )
             b.setParent(ctx_page)
             b.clicked.connect(lambda _=False, c=c: self._set_context(c))
             crow.addWidget(b)
             self.context_buttons[c] = b
         cl.addLayout(crow)
         cl.addStretch(1)
-        self.pages.addWidget(ctx_page)
-        # page 1: the field being entered
+        return ctx_page
+
+    def _entry_page(self) -> QtWidgets.QWidget:
+        """Page 1: the field being entered, with the pad and the echoed value."""
         entry = QtWidgets.QWidget(self)
         outer = QtWidgets.QHBoxLayout(entry)
         outer.setContentsMargins(margins(self.metrics, 6))
@@ -120,12 +148,20 @@ class HealthEntryScreen(Screen):
         self.range_hint = self.label("", size_mm=TEXT_BODY_MM, name="health_range")
         self.done_values = self.label("", size_mm=TEXT_BODY_MM, name="health_done_values")
         self.problem = self.label("", size_mm=TEXT_BODY_MM, bold=True, name="health_problem")
-        self.change = self.button("health.change", role="neutral", min_mm=(50.0, 22.0),
-                                  name="health_change")  # fmt: skip
-        self.skip = self.button("health.skip", role="neutral", min_mm=(50.0, 22.0),
-                                name="health_skip")  # fmt: skip
-        for w in (self.prompt, self.range_hint, self.done_values, self.problem,
-                  self.change, self.skip):  # fmt: skip
+        self.change = self.button(
+            "health.change", role="neutral", min_mm=(50.0, 22.0), name="health_change"
+        )
+        self.skip = self.button(
+            "health.skip", role="neutral", min_mm=(50.0, 22.0), name="health_skip"
+        )
+        for w in (
+            self.prompt,
+            self.range_hint,
+            self.done_values,
+            self.problem,
+            self.change,
+            self.skip,
+        ):
             w.setParent(entry)
         left.addWidget(self.prompt)
         left.addWidget(self.range_hint)
@@ -139,15 +175,12 @@ class HealthEntryScreen(Screen):
         buttons.addStretch(1)
         left.addLayout(buttons)
         outer.addLayout(left, 1)
-        self.pad = NumberPad(self.metrics, decimal=True, max_length=5, name="health_pad",
-                             parent=entry)  # fmt: skip
+        self.pad = NumberPad(
+            self.metrics, decimal=True, max_length=5, name="health_pad", parent=entry
+        )
         outer.addWidget(self.pad, 0)
         left.insertWidget(1, self.pad.display)
-        self.pages.addWidget(entry)
-        self.pad.submitted.connect(self._next)
-        self.pad.changed.connect(self._echo)
-        self.change.clicked.connect(self._previous)
-        self.skip.clicked.connect(self._skip)
+        return entry
 
     # -- flow -------------------------------------------------------------------------
 
@@ -180,7 +213,9 @@ class HealthEntryScreen(Screen):
         optional = f.key in health.OPTIONAL_FIELDS
         key = "health.enter_field_optional" if optional else "health.enter_field"
         self.prompt.setText(t(key, field=t(f.label_key)))
-        hint = t("health.range_hint", low=f.format(f.low), high=f.format(f.high), unit=t(f.unit_key))
+        hint = t(
+            "health.range_hint", low=f.format(f.low), high=f.format(f.high), unit=t(f.unit_key)
+        )
         if f.key == "weight":
             hint += "\n" + t("health.hint_weight_kg")
         self.range_hint.setText(hint)
@@ -244,8 +279,9 @@ class HealthEntryScreen(Screen):
     def _reading(self) -> health.Reading | list[Problem]:
         v = self.values
         if self.measurement is Measurement.BLOOD_PRESSURE:
-            return health.validate_blood_pressure(v.get("systolic"), v.get("diastolic"),
-                                                  v.get("pulse"))  # fmt: skip
+            return health.validate_blood_pressure(
+                v.get("systolic"), v.get("diastolic"), v.get("pulse")
+            )
         if self.measurement is Measurement.GLUCOSE:
             return health.validate_glucose(v.get("glucose"), self.context or GlucoseContext.FASTING)
         return health.validate_weight(v.get("weight"), v.get("height"))
@@ -337,28 +373,38 @@ class HealthResultScreen(Screen):
         self.values_line = self.label("", size_mm=TEXT_BODY_MM, name="health_values")
         self.advice = self.label("", size_mm=TEXT_BODY_MM, bold=True, name="health_advice")
         self.saved = self.label("", size_mm=TEXT_BODY_MM, name="health_saved")
-        self.call = self.button("health.call_staff", role="call", min_mm=(110.0, 32.0),
-                                label_mm=TEXT_TITLE_MM, name="health_call")  # fmt: skip
+        self.call = self.button(
+            "health.call_staff",
+            role="call",
+            min_mm=(110.0, 32.0),
+            label_mm=TEXT_TITLE_MM,
+            name="health_call",
+        )
         for w in (self.level, self.values_line, self.advice, self.saved):
             left.addWidget(w)
         left.addStretch(1)
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(10))
         row.addWidget(self.call)  # the biggest button, first, when the reading is dangerous
-        self.again = self.button("health.again", role="health", min_mm=(60.0, 24.0),
-                                 name="health_again")  # fmt: skip
-        self.finish = self.button("health.finish", role="primary", min_mm=(60.0, 24.0),
-                                  name="health_finish")  # fmt: skip
+        self.again = self.button(
+            "health.again", role="health", min_mm=(60.0, 24.0), name="health_again"
+        )
+        self.finish = self.button(
+            "health.finish", role="primary", min_mm=(60.0, 24.0), name="health_finish"
+        )
         row.addWidget(self.again)
         row.addWidget(self.finish)
         row.addStretch(1)
         left.addLayout(row)
         outer.addLayout(left, 3)
         right = QtWidgets.QVBoxLayout()
-        self.trend_title = self.label("", size_mm=TEXT_BODY_MM, bold=True, name="health_trend_title")
+        self.trend_title = self.label(
+            "", size_mm=TEXT_BODY_MM, bold=True, name="health_trend_title"
+        )
         self.chart = TrendChart(self.metrics, self)
-        self.trend_band = self.label(t("health.trend_band"), size_mm=TEXT_BODY_MM,
-                                     name="health_trend_band")  # fmt: skip
+        self.trend_band = self.label(
+            t("health.trend_band"), size_mm=TEXT_BODY_MM, name="health_trend_band"
+        )
         right.addWidget(self.trend_title)
         right.addWidget(self.chart, 1)
         right.addWidget(self.trend_band)
@@ -368,15 +414,18 @@ class HealthResultScreen(Screen):
         self.finish.clicked.connect(self.go_home)
         self.reset()
 
-    def show_result(self, reading: health.Reading, payload: dict[str, Any], phone: str | None) -> None:
+    def show_result(
+        self, reading: health.Reading, payload: dict[str, Any], phone: str | None
+    ) -> None:
         c = health.classify(reading)
         measurement = t(reading.measurement.label_key)
         values = []
         for key, item in payload.get("values", {}).items():
             f = health.FIELDS[key]
             values.append(f"{t(f.label_key)} {f.format(item['value'])}")
-        self.values_line.setText(t("health.your_values", measurement=measurement,
-                                   values="，".join(values)))  # fmt: skip
+        self.values_line.setText(
+            t("health.your_values", measurement=measurement, values="，".join(values))
+        )
         if c is None:
             self.level.setText(measurement)
             self.advice.setText("")
@@ -384,24 +433,31 @@ class HealthResultScreen(Screen):
             self.level.setText(f"{t(c.severity.label_key)}：{t(c.label_key)}")
             self.advice.setText(t(c.advice_key))
         self.call.setVisible(bool(c and c.danger))
-        self.saved.setText(t("health.saved") + f"  {mask_phone(phone)}" if phone
-                           else t("health.saved_anonymous"))  # fmt: skip
+        self.saved.setText(
+            t("health.saved") + f"  {mask_phone(phone)}" if phone else t("health.saved_anonymous")
+        )
         self._show_trend(reading.measurement, phone)
 
     def _show_trend(self, measurement: Measurement, phone: str | None) -> None:
         visible = phone is not None
         series: list[Series] = []
         if phone is not None:
-            rows = [r.payload for r in self.ctx.store.records(kind="health", limit=100_000)
-                    if r.payload.get("phone") == phone
-                    and r.payload.get("type") == measurement.value]  # fmt: skip
+            rows = [
+                r.payload
+                for r in self.ctx.store.records(kind="health", limit=100_000)
+                if r.payload.get("phone") == phone and r.payload.get("type") == measurement.value
+            ]
             rows = rows[-TREND_POINTS:]
-            keys = {"blood_pressure": ("systolic", "diastolic"), "glucose": ("glucose",),
-                    "weight": ("weight",)}[measurement.value]  # fmt: skip
+            keys = {
+                "blood_pressure": ("systolic", "diastolic"),
+                "glucose": ("glucose",),
+                "weight": ("weight",),
+            }[measurement.value]
             for key in keys:
                 vals = [v for p in rows if (v := health.payload_value(p, key)) is not None]
-                series.append(Series(t(health.FIELDS[key].label_key), vals,
-                                     health.normal_band(key)))  # fmt: skip
+                series.append(
+                    Series(t(health.FIELDS[key].label_key), vals, health.normal_band(key))
+                )
             visible = any(len(s.values) >= 1 for s in series)
         self.chart.set_series(series)
         self.trend_title.setText(
@@ -423,11 +479,23 @@ class HealthResultScreen(Screen):
         reading = health.validate_blood_pressure(185, 112, 80)
         assert not isinstance(reading, list)
         self.show_result(reading, health.health_payload(reading), None)
-        self.chart.set_series([
-            Series(t("health.field_systolic"), [128, 141, 150, 138, 185], health.normal_band("systolic")),
-            Series(t("health.field_diastolic"), [82, 90, 96, 85, 112], health.normal_band("diastolic")),
-        ])  # fmt: skip
-        self.trend_title.setText(t("health.trend_title", measurement=t("health.measurement_blood_pressure")))
+        self.chart.set_series(
+            [
+                Series(
+                    t("health.field_systolic"),
+                    [128, 141, 150, 138, 185],
+                    health.normal_band("systolic"),
+                ),
+                Series(
+                    t("health.field_diastolic"),
+                    [82, 90, 96, 85, 112],
+                    health.normal_band("diastolic"),
+                ),
+            ]
+        )
+        self.trend_title.setText(
+            t("health.trend_title", measurement=t("health.measurement_blood_pressure"))
+        )
         for w in (self.chart, self.trend_title, self.trend_band):
             w.setVisible(True)
 
@@ -436,5 +504,5 @@ class HealthResultScreen(Screen):
             w.setText("")
         self.chart.set_series([])
         self.call.setVisible(False)
-        for w in (self.chart, self.trend_title, self.trend_band):
-            w.setVisible(False)
+        for widget in (self.chart, self.trend_title, self.trend_band):
+            widget.setVisible(False)

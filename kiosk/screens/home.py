@@ -37,28 +37,44 @@ class HomeScreen(Screen):
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(12))
         self.call_button = self.button(
-            "home.call", hint_key="home.call_hint", role="call", min_mm=HOME_BUTTON_MM,
-            label_mm=TEXT_LABEL_MM * 1.3, hint_mm=TEXT_BODY_MM, name="home_call",
-        )  # fmt: skip
+            "home.call",
+            hint_key="home.call_hint",
+            role="call",
+            min_mm=HOME_BUTTON_MM,
+            label_mm=TEXT_LABEL_MM * 1.3,
+            hint_mm=TEXT_BODY_MM,
+            name="home_call",
+        )
         self.health_button = self.button(
-            "home.health", hint_key="home.health_hint", role="health", min_mm=HOME_BUTTON_MM,
-            label_mm=TEXT_LABEL_MM * 1.3, hint_mm=TEXT_BODY_MM, name="home_health",
-        )  # fmt: skip
+            "home.health",
+            hint_key="home.health_hint",
+            role="health",
+            min_mm=HOME_BUTTON_MM,
+            label_mm=TEXT_LABEL_MM * 1.3,
+            hint_mm=TEXT_BODY_MM,
+            name="home_health",
+        )
         self.activities_button = self.button(
-            "home.activities", hint_key="home.activities_hint", role="activity",
-            min_mm=HOME_BUTTON_MM, label_mm=TEXT_LABEL_MM * 1.3, hint_mm=TEXT_BODY_MM,
+            "home.activities",
+            hint_key="home.activities_hint",
+            role="activity",
+            min_mm=HOME_BUTTON_MM,
+            label_mm=TEXT_LABEL_MM * 1.3,
+            hint_mm=TEXT_BODY_MM,
             name="home_activities",
-        )  # fmt: skip
+        )
         for b in self.choices():
             row.addWidget(b)
         layout.addLayout(row, 1)
         volume = QtWidgets.QHBoxLayout()
         volume.setSpacing(self.metrics.mm(10))
         volume.addStretch(1)
-        self.louder = self.button("speech.louder", role="neutral", min_mm=(50.0, 22.0),
-                                  name="volume_up")  # fmt: skip
-        self.quieter = self.button("speech.quieter", role="neutral", min_mm=(50.0, 22.0),
-                                   name="volume_down")  # fmt: skip
+        self.louder = self.button(
+            "speech.louder", role="neutral", min_mm=(50.0, 22.0), name="volume_up"
+        )
+        self.quieter = self.button(
+            "speech.quieter", role="neutral", min_mm=(50.0, 22.0), name="volume_down"
+        )
         volume.addWidget(self.louder)
         volume.addWidget(self.quieter)
         layout.addLayout(volume)

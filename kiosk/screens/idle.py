@@ -28,14 +28,23 @@ class IdleOverlay(QtWidgets.QWidget):
         layout.setSpacing(metrics.mm(10))
         layout.addStretch(1)
         self.question = TextLabel(
-            t("common.idle_question"), metrics, size_mm=TEXT_TITLE_MM * 1.4, bold=True,
-            name="idle_question", parent=self,
-        )  # fmt: skip
+            t("common.idle_question"),
+            metrics,
+            size_mm=TEXT_TITLE_MM * 1.4,
+            bold=True,
+            name="idle_question",
+            parent=self,
+        )
         self.detail = TextLabel("", metrics, size_mm=TEXT_LABEL_MM, name="idle_detail", parent=self)
         self.button = BigButton(
-            t("common.idle_continue"), metrics, role="primary", min_mm=(120.0, 45.0),
-            label_mm=TEXT_TITLE_MM * 1.4, name="idle_continue", parent=self,
-        )  # fmt: skip
+            t("common.idle_continue"),
+            metrics,
+            role="primary",
+            min_mm=(120.0, 45.0),
+            label_mm=TEXT_TITLE_MM * 1.4,
+            name="idle_continue",
+            parent=self,
+        )
         layout.addWidget(self.question)
         layout.addWidget(self.detail)
         layout.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignHCenter)

@@ -100,8 +100,9 @@ def inventory(root: QtWidgets.QWidget, metrics: Metrics) -> list[dict[str, Any]]
         }
         if isinstance(w, BigButton):
             item["border_color"] = _hex(w.colors[2])
+            outer = w.parentWidget()
             item["outer_background_color"] = _hex(
-                background_of(w.parentWidget()) if w.parentWidget() else QtGui.QColor("#FFFFFF")
+                background_of(outer) if outer is not None else QtGui.QColor("#FFFFFF")
             )
             item["min_font_px"] = min(f.pixelSize() for _, f, _ in w.text_blocks())
             item["label_font_px"] = w.title_font.pixelSize()

@@ -22,8 +22,15 @@ class MicButton(BigButton):
 
     def __init__(self, metrics: Metrics, parent: QtWidgets.QWidget | None = None) -> None:
         self.listening = False
-        super().__init__(t("voice.mic"), metrics, role="bar", min_mm=COMMON_BUTTON_MM,
-                         label_mm=TEXT_LABEL_MM, name="common_mic", parent=parent)  # fmt: skip
+        super().__init__(
+            t("voice.mic"),
+            metrics,
+            role="bar",
+            min_mm=COMMON_BUTTON_MM,
+            label_mm=TEXT_LABEL_MM,
+            name="common_mic",
+            parent=parent,
+        )
         policy = QtWidgets.QSizePolicy(
             QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed
         )
@@ -65,8 +72,15 @@ class VoiceBanner(QtWidgets.QFrame):
         fill_background(self, Palette.WARNING_BG, Palette.WARNING_TEXT)
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(margins(metrics, 2))
-        self.text = TextLabel("", metrics, size_mm=TEXT_LABEL_MM, bold=True, wrap=False,
-                              name="voice_banner_text", parent=self)  # fmt: skip
+        self.text = TextLabel(
+            "",
+            metrics,
+            size_mm=TEXT_LABEL_MM,
+            bold=True,
+            wrap=False,
+            name="voice_banner_text",
+            parent=self,
+        )
         row.addWidget(self.text)
         self._hide_timer = QtCore.QTimer(self)
         self._hide_timer.setSingleShot(True)

@@ -47,36 +47,78 @@ class NumberPad(QtWidgets.QWidget):
         grid.setHorizontalSpacing(gap)
         grid.setVerticalSpacing(gap)
         # The echoed value; the screen places it (beside its question, where the eye is).
-        self.display = TextLabel("", metrics, size_mm=TEXT_DISPLAY_MM, bold=True, wrap=False,
-                                 name=f"{name}_display", parent=parent)  # fmt: skip
+        self.display = TextLabel(
+            "",
+            metrics,
+            size_mm=TEXT_DISPLAY_MM,
+            bold=True,
+            wrap=False,
+            name=f"{name}_display",
+            parent=parent,
+        )
         self.keys: dict[str, BigButton] = {}
-        layout = [("7", 1, 0), ("8", 1, 1), ("9", 1, 2), ("4", 2, 0), ("5", 2, 1), ("6", 2, 2),
-                  ("1", 3, 0), ("2", 3, 1), ("3", 3, 2), ("0", 4, 1)]  # fmt: skip
+        layout = [
+            ("7", 1, 0),
+            ("8", 1, 1),
+            ("9", 1, 2),
+            ("4", 2, 0),
+            ("5", 2, 1),
+            ("6", 2, 2),
+            ("1", 3, 0),
+            ("2", 3, 1),
+            ("3", 3, 2),
+            ("0", 4, 1),
+        ]
         for digit, row, col in layout:
-            self._add_key(grid, metrics, digit, digit, row, col, name)
+            self._add_key(grid, metrics, key=digit, label=digit, cell=(row, col), name=name)
         self.point: BigButton | None = None
         if decimal:
-            self.point = self._add_key(grid, metrics, ".", t("numpad.point"), 4, 0, name)
-        self.delete = self._add_key(grid, metrics, "del", t("numpad.delete"), 4, 2, name)
+            self.point = self._add_key(
+                grid, metrics, key=".", label=t("numpad.point"), cell=(4, 0), name=name
+            )
+        self.delete = self._add_key(
+            grid, metrics, key="del", label=t("numpad.delete"), cell=(4, 2), name=name
+        )
         self.delete.set_role("neutral")
-        self.confirm = BigButton(t(confirm_key), metrics, role="health", min_mm=(45.0, 48.0),
-                                 label_mm=TEXT_LABEL_MM, name=f"{name}_confirm", parent=self)  # fmt: skip
+        self.confirm = BigButton(
+            t(confirm_key),
+            metrics,
+            role="health",
+            min_mm=(45.0, 48.0),
+            label_mm=TEXT_LABEL_MM,
+            name=f"{name}_confirm",
+            parent=self,
+        )
         grid.addWidget(self.confirm, 1, 3, 2, 1)
-        self.clear_button = self._add_key(grid, metrics, "clear", t("numpad.clear"), 3, 3, name)
+        self.clear_button = self._add_key(
+            grid, metrics, key="clear", label=t("numpad.clear"), cell=(3, 3), name=name
+        )
         self.clear_button.set_role("neutral")
         self.clear_button.setMinimumSize(metrics.mm(45.0), metrics.mm(KEY_MM[1]))
         self.confirm.clicked.connect(lambda: self.submitted.emit(self._value))
 
     def _add_key(
-        self, grid: QtWidgets.QGridLayout, metrics: Metrics, key: str, label: str,
-        row: int, col: int, name: str,
-    ) -> BigButton:  # fmt: skip
-        b = BigButton(label, metrics, role="primary", min_mm=KEY_MM, label_mm=TEXT_LABEL_MM,
-                      name=f"{name}_key_{key if key.isdigit() else {'.': 'point'}.get(key, key)}",
-                      parent=self)  # fmt: skip
+        self,
+        grid: QtWidgets.QGridLayout,
+        metrics: Metrics,
+        *,
+        key: str,
+        label: str,
+        cell: tuple[int, int],
+        name: str,
+    ) -> BigButton:
+        b = BigButton(
+            label,
+            metrics,
+            role="primary",
+            min_mm=KEY_MM,
+            label_mm=TEXT_LABEL_MM,
+            name=f"{name}_key_{key if key.isdigit() else {'.': 'point'}.get(key, key)}",
+            parent=self,
+        )
         b.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         b.clicked.connect(lambda _=False, k=key: self.press(k))
-        grid.addWidget(b, row, col)
+        grid.addWidget(b, *cell)
         self.keys[key] = b
         return b
 

@@ -35,15 +35,22 @@ class PhoneScreen(Screen):
         self.purpose = self.label("", size_mm=TEXT_LABEL_MM, bold=True, name="phone_purpose")
         self.consent = self.label(t("health.consent"), size_mm=TEXT_BODY_MM, name="phone_consent")
         self.problem = self.label("", size_mm=TEXT_BODY_MM, bold=True, name="phone_problem")
-        self.skip = self.button("phone.skip", role="neutral", min_mm=(60.0, 22.0), name="phone_skip")
+        self.skip = self.button(
+            "phone.skip", role="neutral", min_mm=(60.0, 22.0), name="phone_skip"
+        )
         left.addWidget(self.purpose)
         left.addWidget(self.consent)
         left.addWidget(self.problem)
         left.addStretch(1)
         left.addWidget(self.skip, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         outer.addLayout(left, 1)
-        self.pad = NumberPad(self.metrics, max_length=PHONE_LENGTH, confirm_key="numpad.done",
-                             name="phone_pad", parent=self)  # fmt: skip
+        self.pad = NumberPad(
+            self.metrics,
+            max_length=PHONE_LENGTH,
+            confirm_key="numpad.done",
+            name="phone_pad",
+            parent=self,
+        )
         outer.addWidget(self.pad, 0)
         left.insertWidget(1, self.pad.display)
         self.pad.submitted.connect(self._submit)

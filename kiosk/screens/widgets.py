@@ -125,9 +125,8 @@ class BigButton(QtWidgets.QPushButton):
 
     def text_blocks(self) -> list[tuple[str, QtGui.QFont, QtCore.QRect]]:
         """Each line of text, its font and the rectangle it is drawn in (widget coords)."""
-        inner = self.rect().adjusted(*([self.metrics.mm(PADDING_MM + FOCUS_MM)] * 2), 0, 0)
-        inner.setRight(self.width() - self.metrics.mm(PADDING_MM + FOCUS_MM) - 1)
-        inner.setBottom(self.height() - self.metrics.mm(PADDING_MM + FOCUS_MM) - 1)
+        pad = self.metrics.mm(PADDING_MM + FOCUS_MM)
+        inner = self.rect().adjusted(pad, pad, -pad, -pad)
         lines = self._lines()
         heights = [QtGui.QFontMetrics(f).height() for _, f in lines]
         y = inner.top() + max(0, (inner.height() - sum(heights)) // 2)

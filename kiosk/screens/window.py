@@ -62,8 +62,15 @@ class MainWindow(QtWidgets.QWidget):
             ("repeat", "common.repeat", "bar"),
             ("call", "common.call_help", "bar_call"),
         ):
-            b = BigButton(t(text_key), metrics, role=role, min_mm=COMMON_BUTTON_MM,
-                          label_mm=TEXT_LABEL_MM, name=f"common_{key}", parent=self.bar)  # fmt: skip
+            b = BigButton(
+                t(text_key),
+                metrics,
+                role=role,
+                min_mm=COMMON_BUTTON_MM,
+                label_mm=TEXT_LABEL_MM,
+                name=f"common_{key}",
+                parent=self.bar,
+            )
             keep = QtWidgets.QSizePolicy(
                 QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed
             )
@@ -72,8 +79,15 @@ class MainWindow(QtWidgets.QWidget):
             b.hide()
             b.clicked.connect(lambda _=False, k=key: self._common_clicked(k))
             self.common[key] = b
-        self.title = TextLabel("", metrics, size_mm=TEXT_TITLE_MM, bold=True, wrap=False,
-                               name="screen_title", parent=self.bar)  # fmt: skip
+        self.title = TextLabel(
+            "",
+            metrics,
+            size_mm=TEXT_TITLE_MM,
+            bold=True,
+            wrap=False,
+            name="screen_title",
+            parent=self.bar,
+        )
         bar.addWidget(self.common["back"])
         bar.addWidget(self.title, 1)
         bar.addWidget(self.common["repeat"])
@@ -84,8 +98,9 @@ class MainWindow(QtWidgets.QWidget):
         self.banner_area.setContentsMargins(0, 0, 0, 0)
         self.banner_area.setSpacing(0)
         root.addLayout(self.banner_area)
-        self.notice = TextLabel("", metrics, size_mm=TEXT_LABEL_MM, bold=True, name="notice",
-                                parent=self)  # fmt: skip
+        self.notice = TextLabel(
+            "", metrics, size_mm=TEXT_LABEL_MM, bold=True, name="notice", parent=self
+        )
         fill_background(self.notice, Palette.WARNING_BG, Palette.WARNING_TEXT)
         self.notice.hide()
         self.banner_area.addWidget(self.notice)
@@ -183,18 +198,18 @@ class MainWindow(QtWidgets.QWidget):
     def handle_key(self, event: QtGui.QKeyEvent) -> bool:
         """Keys that work everywhere (a tactile keypad at the counter)."""
         key = QtCore.Qt.Key(event.key())
-        Key = QtCore.Qt.Key
-        if key in (Key.Key_Right, Key.Key_Down, Key.Key_Tab):
+        keys = QtCore.Qt.Key
+        if key in (keys.Key_Right, keys.Key_Down, keys.Key_Tab):
             return self.focusNextPrevChild(True)
-        if key in (Key.Key_Left, Key.Key_Up, Key.Key_Backtab):
+        if key in (keys.Key_Left, keys.Key_Up, keys.Key_Backtab):
             return self.focusNextPrevChild(False)
-        if key in (Key.Key_Return, Key.Key_Enter, Key.Key_Space):
+        if key in (keys.Key_Return, keys.Key_Enter, keys.Key_Space):
             focused = QtWidgets.QApplication.focusWidget()
             if isinstance(focused, QtWidgets.QAbstractButton) and focused.isVisible():
                 focused.animateClick()
                 return True
             return False
-        if key == Key.Key_Escape:
+        if key == keys.Key_Escape:
             return True  # residents cannot leave full screen
         screen = self.current_screen()
         return screen is not None and screen.handle_key(event)

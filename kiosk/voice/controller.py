@@ -82,8 +82,12 @@ class VoiceController(QtCore.QObject):
         self.cmds = cmds if cmds is not None else commands()
         if listener is None:
             path: Path | None = find_model(voice)
-            listener = Listener(path, input_device=voice.input_device,
-                                vocabulary=sorted(self.cmds.words()), parent=self)  # fmt: skip
+            listener = Listener(
+                path,
+                input_device=voice.input_device,
+                vocabulary=sorted(self.cmds.words()),
+                parent=self,
+            )
         self.listener = listener
         self.window: MainWindow | None = None
         self.speaker: Speaker | None = None

@@ -211,10 +211,14 @@ def words_from_result(result: dict[str, Any]) -> list[Word]:
     items = result.get("result")
     if isinstance(items, list) and items:
         return [
-            Word(str(i["word"]), float(i.get("conf", 1.0)), float(i.get("start", 0.0)),
-                 float(i.get("end", 0.0)))
+            Word(
+                str(i["word"]),
+                float(i.get("conf", 1.0)),
+                float(i.get("start", 0.0)),
+                float(i.get("end", 0.0)),
+            )
             for i in items
-        ]  # fmt: skip
+        ]
     return words_from_text(str(result.get("text", "")))
 
 

@@ -280,9 +280,16 @@ class Listener(QtCore.QObject):
             problems.append("voice.no_input")
             details.append(device)
         self._posted.emit(
-            ("loaded", model, device, tuple(unknown), tuple(problems), tuple(details),
-             time.perf_counter() - started)
-        )  # fmt: skip
+            (
+                "loaded",
+                model,
+                device,
+                tuple(unknown),
+                tuple(problems),
+                tuple(details),
+                time.perf_counter() - started,
+            )
+        )
 
     def status(self) -> ListenerStatus:
         return self._status
@@ -365,9 +372,13 @@ class Listener(QtCore.QObject):
         assert self._device is not None
         try:
             stream = sd.InputStream(
-                device=self._device.index, samplerate=RATE, channels=1, dtype="int16",
-                blocksize=self.endpointing.block_samples, callback=callback,
-            )  # fmt: skip
+                device=self._device.index,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=self.endpointing.block_samples,
+                callback=callback,
+            )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             self._posted.emit(("failed", session, f"microphone: {exc}"))
@@ -432,9 +443,13 @@ class Listener(QtCore.QObject):
         self._finish(session, rec, segments, endpointer, stats)
 
     def _finish(
-        self, session: _Session, rec: Any, segments: list[dict[str, Any]],
-        endpointer: Endpointer, stats: UtteranceStats,
-    ) -> None:  # fmt: skip
+        self,
+        session: _Session,
+        rec: Any,
+        segments: list[dict[str, Any]],
+        endpointer: Endpointer,
+        stats: UtteranceStats,
+    ) -> None:
         """Final result of one utterance -> a posted result or rejection."""
         if endpointer.speech_end_ms is None:
             stats.speech_end = 0.0  # still speaking when it ended (max, stop)
@@ -463,11 +478,15 @@ class Listener(QtCore.QObject):
             self._device = device if isinstance(device, InputDevice) else None
             self.load_seconds = seconds
             self._status = ListenerStatus(
-                model_path=str(self.model_path), loading=False, model_ok=model is not None,
+                model_path=str(self.model_path),
+                loading=False,
+                model_ok=model is not None,
                 input_device=self._device.name if self._device else "",
-                input_ok=self._device is not None, unknown_words=unknown,
-                problems=problems, details=details,
-            )  # fmt: skip
+                input_ok=self._device is not None,
+                unknown_words=unknown,
+                problems=problems,
+                details=details,
+            )
             for line in details:
                 log.warning("speech input: %s", line)
             self.status_changed.emit()

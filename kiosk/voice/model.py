@@ -213,17 +213,22 @@ def check_voice(ctx: CheckContext) -> CheckResult:
     path = find_model(ctx.config.voice)
     if path is None:
         return CheckResult(
-            "voice model", "MISSING", f"no model in {models_dir()} (speech input off)",
-            "kiosk voice install-model vosk-model-small-cn-0.22.zip", required=False,
-        )  # fmt: skip
+            "voice model",
+            "MISSING",
+            f"no model in {models_dir()} (speech input off)",
+            "kiosk voice install-model vosk-model-small-cn-0.22.zip",
+            required=False,
+        )
     try:
         model = load_model(path)
     except ModelError as exc:
         return CheckResult(
-            "voice model", "MISSING", str(exc),
+            "voice model",
+            "MISSING",
+            str(exc),
             "reinstall: kiosk voice install-model vosk-model-small-cn-0.22.zip --replace",
             required=False,
-        )  # fmt: skip
+        )
     unknown = unknown_words(model, commands().words())
     device = find_input_device(ctx.config.voice.input_device)
     parts = [path.name]
