@@ -7,7 +7,7 @@ RUN_PKGS="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
   espeak-ng libespeak-ng1 libportaudio2 python3-venv"
 TEST_PKGS="pulseaudio pulseaudio-utils libasound2-plugins alsa-utils xvfb x11-apps netpbm
-  postgresql sqlite3"
+  postgresql sqlite3 systemd libxtst6 openssl"
 case "${1:-run}" in
   run) pkgs=$RUN_PKGS ;;
   test) pkgs="$RUN_PKGS $TEST_PKGS" ;;
