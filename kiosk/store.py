@@ -145,10 +145,43 @@ def _m2_activities_status_sync(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m3_staff(db: sqlite_utils.Database) -> None:
+    # Staff accounts (kiosk.staff.accounts): a salted slow hash of the PIN, never the PIN,
+    # and the lockout state, so a lockout survives a restart.
+    db.execute(
+        """
+        CREATE TABLE staff (
+            name          TEXT PRIMARY KEY,
+            pin_hash      BLOB NOT NULL,
+            salt          BLOB NOT NULL,
+            kdf           TEXT NOT NULL,
+            created_at    TEXT NOT NULL,
+            failed        INTEGER NOT NULL DEFAULT 0,
+            lockouts      INTEGER NOT NULL DEFAULT 0,
+            locked_until  REAL NOT NULL DEFAULT 0,
+            last_login_at TEXT
+        )
+        """
+    )
+    # What staff did on this kiosk (logins, logouts, actions); never resident data.
+    db.execute(
+        """
+        CREATE TABLE staff_log (
+            seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+            at     TEXT NOT NULL,
+            staff  TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+
+
 # Numbered migrations: index + 1 is the schema version they produce. Append, never edit.
 MIGRATIONS: Final[list[Callable[[sqlite_utils.Database], None]]] = [
     _m1_records,
     _m2_activities_status_sync,
+    _m3_staff,
 ]
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

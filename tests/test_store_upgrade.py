@@ -141,8 +141,48 @@ def seed_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def seed_v3(conn: sqlite3.Connection) -> None:
+    """Schema 3: staff accounts (salted scrypt hashes, one locked out) and the staff log."""
+    conn.executemany(
+        "INSERT INTO staff (name, pin_hash, salt, kdf, created_at, failed, lockouts,"
+        " locked_until, last_login_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                "李娟",
+                bytes(range(32)),
+                bytes(range(16)),
+                "scrypt:n=65536,r=8,p=1",
+                f"2025-03-01T08:00:00{TZ}",
+                0,
+                0,
+                0.0,
+                f"2025-03-01T09:00:00{TZ}",
+            ),
+            (
+                "王强",
+                bytes(range(32, 64)),
+                bytes(range(16, 32)),
+                "scrypt:n=65536,r=8,p=1",
+                f"2025-03-01T08:05:00{TZ}",
+                2,
+                1,
+                1740820000.5,
+                None,
+            ),
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO staff_log (at, staff, action, detail) VALUES (?,?,?,?)",
+        [
+            (f"2025-03-01T09:00:00{TZ}", "李娟", "login", ""),
+            (f"2025-03-01T09:03:00{TZ}", "李娟", "queue_done", "call"),
+            (f"2025-03-01T09:05:00{TZ}", "李娟", "logout", "idle"),
+        ],
+    )
+
+
 # Version -> what a kiosk of that version would have written. Append for new tables.
-SEEDERS: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1, 2: seed_v2}
+SEEDERS: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1, 2: seed_v2, 3: seed_v3}
 
 VERSIONS = list(range(1, SCHEMA_VERSION + 1))
 
