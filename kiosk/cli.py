@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiosk import config as config_mod
 from kiosk.paths import default_data_dir
+from kiosk.staff import cli as staff_cli
 from kiosk.voice import cli as voice_cli
 
 NO_DISPLAY = (
@@ -39,10 +40,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     sub.add_parser("config-doc", help="print the table of settings (markdown)")
     voice_cli.add_parser(sub)
+    staff_cli.add_parser(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per subcommand)
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -53,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "voice":
         return voice_cli.run(args)
     data_dir: Path = args.data_dir or default_data_dir()
+    if args.command == "staff":
+        return staff_cli.run(args, data_dir)
     try:
         cfg = config_mod.load(args.config, overrides_file=data_dir / "overrides.toml")
     except config_mod.ConfigError as exc:
