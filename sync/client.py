@@ -46,6 +46,10 @@ from sync import protocol
 LOCK_NAME: Final = "sync.lock"
 TOKEN_NAME: Final = "token"  # noqa: S105 (a file name, not a secret)
 MAX_UPDATE_PAGES: Final = 1000
+# Largest reply body read from the server (a 500-record upload reply is ~50 kB).
+MAX_REPLY_BYTES: Final = 16 * 1024 * 1024
+# Longest Retry-After taken at its word (a day); "9" * 400 would otherwise be inf.
+MAX_RETRY_AFTER: Final = 86400.0
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
@@ -110,8 +114,8 @@ def retry_after_seconds(
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isascii() and text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER)
     try:
         target = parsedate_to_datetime(text)
     except (TypeError, ValueError):
@@ -124,7 +128,7 @@ def retry_after_seconds(
         target = target.replace(tzinfo=UTC)
     if reference.tzinfo is None:
         reference = reference.replace(tzinfo=UTC)
-    return max(0.0, (target - reference).total_seconds())
+    return min(max(0.0, (target - reference).total_seconds()), MAX_RETRY_AFTER)
 
 
 @dataclass
@@ -242,6 +246,7 @@ class SyncClient:
         token: str,
         ca_file: str | None = None,
         timeout: float = 10.0,
+        reply_deadline: float | None = None,
         max_batch: int = 200,
         backoff: Backoff | None = None,
         max_retries: int = 5,
@@ -256,6 +261,8 @@ class SyncClient:
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
         self.timeout = timeout
+        # Whole request (headers and body) must be done within this; default 6x timeout.
+        self.reply_deadline = reply_deadline if reply_deadline is not None else 6 * timeout
         self.max_batch = max(1, max_batch)
         self.backoff = backoff or Backoff()
         self.max_retries = max_retries
@@ -292,18 +299,50 @@ class SyncClient:
     # -- HTTP ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One request; raises the SyncError for everything but 2xx/404/413/422."""
+        """One request; raises the SyncError for everything but 2xx/404/413/422.
+
+        The reply body is read here, within ``reply_deadline`` seconds in total
+        and at most ``MAX_REPLY_BYTES``: ``timeout`` alone bounds each socket read,
+        so a proxy dripping a byte at a time could otherwise hold a pass forever.
+        """
         url = f"{self.base_url}{protocol.PREFIX}{path}"
+        started = time.monotonic()
         try:
             resp = self.session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
             )
         except requests.exceptions.SSLError as exc:
             raise OfflineError(
                 f"TLS problem with the district server: {type(exc).__name__}"
             ) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.RequestException as exc:
+            # Connection refused/reset, timeouts, but also a garbled status line or
+            # headers from a broken proxy: all mean "not reachable right now".
             raise OfflineError(f"district server not reachable ({type(exc).__name__})") from None
+        try:
+            self._check_reply(resp)
+            self._read_body(resp, started + self.reply_deadline)
+        finally:
+            resp.close()
+        return resp
+
+    def _read_body(self, resp: requests.Response, deadline: float) -> None:
+        """Read the whole body into ``resp`` (so ``.content``/``.json()`` work) or raise."""
+        body = bytearray()
+        try:
+            for chunk in resp.iter_content(64 * 1024):
+                body.extend(chunk)
+                if len(body) > MAX_REPLY_BYTES:
+                    raise ProtocolError("the reply of the district server is too large")
+                if time.monotonic() > deadline:
+                    raise OfflineError("the district server's reply is too slow (timed out)")
+        except requests.RequestException as exc:
+            # Cut or truncated mid-body (IncompleteRead -> ChunkedEncodingError), read timeout.
+            raise OfflineError(f"the reply was cut off ({type(exc).__name__})") from None
+        resp._content = bytes(body)  # what requests itself does when it reads a body
+
+    def _check_reply(self, resp: requests.Response) -> None:
+        """Map the status line and headers to SyncErrors (the body is not read yet)."""
         if resp.headers.get(protocol.API_HEADER) != str(protocol.API_VERSION):
             raise OfflineError(
                 f"the answer (HTTP {resp.status_code}) is not from the district server "
@@ -324,7 +363,6 @@ class SyncClient:
             raise ServerBusyError(f"district server busy (HTTP {code})", wait)
         if not (200 <= code < 300 or code in (404, 413, 422)):
             raise ProtocolError(f"unexpected HTTP {code} from the district server")
-        return resp
 
     def ping(self) -> protocol.Ping:
         """Check that the district server (not a portal) answers; learn its batch limit."""
@@ -464,6 +502,30 @@ class SyncClient:
                 ) from None
             delay = exc.retry_after
         self.sleep(delay)
+
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the district already holds for this kiosk (asked in chunks).
+
+        Only ids that were asked count, whatever the reply says.
+        """
+        held: set[str] = set()
+        step = protocol.MAX_KNOWN_QUERY
+        for start in range(0, len(ids), step):
+            chunk = [str(uuid.UUID(i)) for i in ids[start : start + step]]
+            resp = self._request(
+                "POST",
+                "/records/known",
+                data=protocol.canonical_json({"ids": chunk}).encode("utf-8"),
+                headers={"Content-Type": "application/json"},
+            )
+            if resp.status_code != 200:
+                raise ProtocolError(f"unexpected HTTP {resp.status_code} for known records")
+            try:
+                reply = protocol.KnownReply.model_validate_json(resp.content)
+            except ValidationError:
+                raise ProtocolError("the known-records reply is malformed") from None
+            held |= {str(i) for i in reply.known} & set(chunk)
+        return held
 
     # -- pulls -----------------------------------------------------------------------
 

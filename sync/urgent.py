@@ -41,6 +41,7 @@ FINAL_PHASES: Final = frozenset({"sent", "failed", "conflict"})
 URGENT_BATCH: Final = 50
 LEASED_ELSEWHERE_WAIT: Final = 1.0
 MIN_RETRY_WAIT: Final = 0.1  # never hammer the server in a tight loop
+MAX_URGENT_WAIT: Final = 300.0  # longest pause between two tries of an urgent record
 _PHASE_OF_STATE: Final[dict[str, DeliveryPhase]] = {
     "acked": "sent",
     "failed": "failed",
@@ -216,7 +217,8 @@ class UrgentSender:
             return LEASED_ELSEWHERE_WAIT if busy_elsewhere else None
         self._failures += 1
         delay = self._backoff.delay(self._failures) if retry_after is None else retry_after
-        delay = max(delay, MIN_RETRY_WAIT)
+        # A call must not wait for hours because a broken server said so.
+        delay = min(max(delay, MIN_RETRY_WAIT), MAX_URGENT_WAIT)
         with self._lock:
             at = self._now() + timedelta(seconds=delay)
             for record_id in batch:
