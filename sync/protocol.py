@@ -9,6 +9,8 @@ Endpoints::
     GET  /api/v1/ping                 -> Ping
     POST /api/v1/records   Upload     -> UploadReply (exactly one result per id)
     GET  /api/v1/records/{id}         -> RecordInfo (only this kiosk's records)
+    POST /api/v1/records/known KnownQuery -> KnownReply (which of these ids this kiosk's
+                                         records already hold; for recovery of a damaged store)
     GET  /api/v1/activities?since=C   -> ActivitiesReply (whole catalogue or "unchanged")
     GET  /api/v1/updates?since=C      -> UpdatesReply (status changes of this kiosk's records)
 
@@ -238,6 +240,21 @@ class BadRecord(BaseModel):
     index: int | None
     id: str | None
     error: str
+
+
+MAX_KNOWN_QUERY: Final = 1000
+
+
+class KnownQuery(BaseModel):
+    """Which of these record ids does the district already hold (for this kiosk)?"""
+
+    ids: Annotated[list[uuid.UUID], Field(max_length=MAX_KNOWN_QUERY)]
+
+
+class KnownReply(BaseModel):
+    """The asked ids that the district holds for this kiosk (another kiosk's never count)."""
+
+    known: list[uuid.UUID]
 
 
 class RecordInfo(BaseModel):

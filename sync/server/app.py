@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync import protocol
 from sync.protocol import API_HEADER, API_VERSION, PREFIX
@@ -125,6 +126,23 @@ async def upload(request: Request, kiosk_id: KioskId) -> Response:
     return Response(reply.model_dump_json(), media_type="application/json")
 
 
+@router.post(
+    "/records/known",
+    response_model=protocol.KnownReply,
+    responses={
+        401: {"description": "bad or revoked token"},
+        413: {"description": "body too large"},
+    },
+)
+def known_records(
+    request: Request, query: protocol.KnownQuery, kiosk_id: KioskId
+) -> protocol.KnownReply:
+    """Which of these ids the district holds for this kiosk (recovery of a damaged store)."""
+    ids = list(dict.fromkeys(str(i) for i in query.ids))
+    held = db.known_ids(_engine(request), kiosk_id, ids)
+    return protocol.KnownReply.model_validate({"known": held})
+
+
 @router.get("/records/{record_id}", response_model=protocol.RecordInfo)
 def get_record(request: Request, record_id: str, kiosk_id: KioskId) -> dict[str, Any]:
     """One of this kiosk's records; another kiosk's record is 404."""
@@ -179,6 +197,71 @@ async def _api_header(
     return response
 
 
+class _BodyTooLargeError(Exception):
+    """Raised from ``receive`` when a streamed request body passes the limit."""
+
+
+class BodyLimit:
+    """ASGI middleware: no request body larger than ``max_body`` is ever read whole.
+
+    A ``Content-Length`` above the limit is answered 413 before a byte of the
+    body is read; a chunked (or lying) body is counted while it streams and the
+    request is cut off with 413 as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._refuse(send, 413 if length.isdigit() else 400)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _BodyTooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLargeError:
+            if not started:
+                await self._refuse(send, 413)
+
+    async def _refuse(self, send: Send, status: int) -> None:
+        text = "body larger than the limit" if status == 413 else "bad Content-Length"
+        body = json.dumps({"detail": f"{text} ({self.max_body} bytes)"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                    (API_HEADER.lower().encode(), str(API_VERSION).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     """The ASGI app over an engine made by ``db.open_engine``; OpenAPI at /docs."""
     app = FastAPI(
@@ -189,6 +272,8 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings or Settings()
     app.middleware("http")(_api_header)
+    # Added last, so it is the outermost middleware: it sees the body before anyone reads it.
+    app.add_middleware(BodyLimit, max_body=app.state.settings.max_body)
     app.include_router(router)
 
     def _openapi() -> dict[str, Any]:

@@ -281,6 +281,20 @@ def record_info(engine: Engine, kiosk_id: str, record_id: str) -> dict[str, Any]
     }
 
 
+def known_ids(engine: Engine, kiosk_id: str, ids: Sequence[str]) -> list[str]:
+    """Which of ``ids`` this kiosk's records hold (another kiosk's records never count)."""
+    if not ids:
+        return []
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(records.c.record_id).where(
+                records.c.kiosk_id == kiosk_id, records.c.record_id.in_(list(ids))
+            )
+        )
+        held = {str(r[0]) for r in found}
+    return [i for i in ids if i in held]
+
+
 # -- status updates ------------------------------------------------------------------
 
 
