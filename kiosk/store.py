@@ -10,6 +10,17 @@ new record pointing at the old one).
        ^                  |
        +--- lease reset at start / lease expiry / retryable error
 
+Disk full: ``add`` raises ``StoreFullError`` (nothing saved, earlier records
+intact, the connection stays usable) and the screen says 「存储空间已满…请找工作人员」.
+So that a call for help can still be saved then, the main store (``check=True``)
+keeps a **space reserve**: ``space-reserve`` in the data dir, ``RESERVE_BYTES``
+(1 MiB, room for thousands of records) of real, allocated zeros. When an
+urgent record (a call, a health alert) hits a full disk, the reserve file is
+deleted and the insert retried once; from then on only urgent records are
+saved until the reserve can be re-created (tried at each later add and at the
+next start). Using the reserve, or failing to create it, is a staff problem
+(``problems`` and ``store-problems.json``).
+
 At start the file is checked with ``PRAGMA quick_check``. A damaged file is
 moved aside with a timestamp and a fresh one created, so the kiosk never ends
 up in a crash loop; the problem is remembered in ``store-problems.json`` for
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,6 +46,8 @@ from kiosk.paths import ensure_private_dir
 
 DB_NAME: Final = "kiosk.db"
 PROBLEMS_NAME: Final = "store-problems.json"
+RESERVE_NAME: Final = "space-reserve"
+RESERVE_BYTES: Final = 1 << 20
 
 KINDS: Final = frozenset({"call", "health", "signup", "proxy", "visit", "feedback"})
 STATES: Final = ("pending", "inflight", "acked", "failed", "conflict")
@@ -205,8 +219,13 @@ class Store:
             self._check_or_move_aside()
         self.db = self._open()
         self._migrate()
+        # Only the main store (check=True) manages the reserve; workers never add records.
+        self._reserve: Path | None = self.data_dir / RESERVE_NAME if check else None
+        self._reserve_spent = False
         if check:
             self._reset_leases()
+            if not self.restore_reserve():
+                self._note_problem("存储空间不足，无法预留呼叫备用空间，请清理磁盘")
 
     # -- opening ---------------------------------------------------------------
 
@@ -244,11 +263,69 @@ class Store:
         self.problems.append(message)
         self._remember_problem(message, moved)
 
-    def _remember_problem(self, message: str, moved: Path) -> None:
+    def _remember_problem(self, message: str, moved: Path | None) -> None:
         path = self.data_dir / PROBLEMS_NAME
         items = self.stored_problems(self.data_dir)
-        items.append({"at": now_local(), "message": message, "moved_to": str(moved)})
+        item = {"at": now_local(), "message": message}
+        if moved is not None:
+            item["moved_to"] = str(moved)
+        items.append(item)
         path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def _note_problem(self, message: str) -> None:
+        """Tell staff (``problems`` now, ``store-problems.json`` later); never raises."""
+        self.problems.append(message)
+        with contextlib.suppress(OSError):
+            self._remember_problem(message, None)
+
+    # -- the space reserve (see the module docstring) ---------------------------
+
+    def restore_reserve(self) -> bool:
+        """Make sure the reserve file exists at full size; False when the disk is too full."""
+        if self._reserve is None:
+            return True
+        with contextlib.suppress(OSError):
+            if self._reserve.stat().st_size >= RESERVE_BYTES:
+                self._reserve_spent = False
+                return True
+        tmp = self._reserve.with_name(f".{RESERVE_NAME}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                block = bytes(64 * 1024)
+                for _ in range(RESERVE_BYTES // len(block)):
+                    os.write(fd, block)  # real blocks, not a sparse file
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            tmp.replace(self._reserve)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+        self._reserve_spent = False
+        return True
+
+    def _release_reserve(self) -> bool:
+        """Free the reserve so an urgent record fits; False when there is none to free."""
+        if self._reserve is None:
+            return False
+        try:
+            self._reserve.unlink()
+        except FileNotFoundError:
+            return False
+        self._reserve_spent = True
+        self._note_problem("存储空间已满：已动用备用空间保存呼叫，请立即清理磁盘")
+        return True
+
+    @property
+    def reserve_ready(self) -> bool:
+        """True when the full reserve is in place (for ``kiosk --check`` and staff)."""
+        return (
+            self._reserve is not None
+            and not self._reserve_spent
+            and (self._reserve.exists() and self._reserve.stat().st_size >= RESERVE_BYTES)
+        )
 
     @staticmethod
     def stored_problems(data_dir: Path) -> list[dict[str, str]]:
@@ -324,12 +401,25 @@ class Store:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"payload is not plain JSON: {exc}") from exc
         record_id = str(uuid.uuid4())
+        urgent = is_urgent(kind, payload)
+        if self._reserve_spent and not urgent and not self.restore_reserve():
+            # What is left of the freed reserve is kept for calls.
+            raise StoreFullError("存储空间已满，记录没有保存")
+        row = [record_id, kind, now_local(), body, int(urgent)]
+        try:
+            self._insert(row)
+        except StoreFullError:
+            if not (urgent and self._release_reserve()):
+                raise
+            self._insert(row)
+        return record_id
+
+    def _insert(self, row: list[Any]) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO records (id, kind, created_at, payload, urgent) VALUES (?,?,?,?,?)",
-                [record_id, kind, now_local(), body, int(is_urgent(kind, payload))],
+                row,
             )
-        return record_id
 
     def count(self, state: str | None = None, *, kind: str | None = None) -> int:
         """How many records there are, optionally in one outbox state and/or of one kind."""
