@@ -101,6 +101,7 @@ class KioskApp(QtCore.QObject):
         store: Store | None = None,
         speaker: Speaker | None = None,
         district: bool = True,
+        warm_prompts: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
@@ -109,6 +110,7 @@ class KioskApp(QtCore.QObject):
         self._given_store = store
         self._given_speaker = speaker
         self._district_wanted = district
+        self._warm_prompts = warm_prompts
         self.is_ready = False
         self.metrics = self._metrics()
         self.session = Session()
@@ -191,7 +193,8 @@ class KioskApp(QtCore.QObject):
         current = self.window.current_screen()
         if current is not None:
             self.speaker.say(current.spoken_text())
-        self.speaker.warm_cache()
+        if self._warm_prompts:
+            self.speaker.warm_cache()
         self.ready.emit()
 
     def _connect_signals(self) -> None:
@@ -225,6 +228,52 @@ class KioskApp(QtCore.QObject):
         if self.district is not None:
             self.district.updates_arrived.connect(self._on_updates)
             self.district.delivery_changed.connect(self._on_delivery)
+        self._connect_staff()
+
+    def _connect_staff(self) -> None:
+        """Staff mode (issue 8): the 工作人员 entry, login, idle logout, chime, queue, 代办,
+        sync panel, settings and exit, wired in one place."""
+        from kiosk.screens.staff import StaffHomeScreen, StaffLoginScreen, StaffMode  # noqa: PLC0415
+        from kiosk.screens.staff_proxy import StaffProxyScreen  # noqa: PLC0415
+        from kiosk.screens.staff_queue import StaffQueueScreen  # noqa: PLC0415
+        from kiosk.screens.staff_sync import StaffSyncScreen  # noqa: PLC0415
+
+        self.staff = staff = StaffMode(self)
+        self.ctx.services.update(
+            {
+                "staff_accounts": staff.accounts,
+                "staff_session": staff.session,
+                "staff_mode": staff,
+                "data_dir": self.data_dir,
+            }
+        )
+        w = self.window
+        session = staff.session
+        session.logged_in.connect(staff.on_login)
+        session.logged_out.connect(staff.on_logout)
+        w.screen_changed.connect(staff.on_screen_changed)
+        self.calls.alert_changed.connect(staff.on_call_alert)
+        login = self.screens["staff_login"]
+        assert isinstance(login, StaffLoginScreen)
+        login.login_succeeded.connect(session.login)
+        hub = self.screens["staff_home"]
+        assert isinstance(hub, StaffHomeScreen)
+        hub.logout_requested.connect(lambda: session.logout("button"))
+        hub.leave_fullscreen_requested.connect(staff.leave_fullscreen)
+        hub.quit_requested.connect(staff.quit_kiosk)
+        queue = self.screens["staff_queue"]
+        assert isinstance(queue, StaffQueueScreen)
+        queue.feedback_wanted.connect(self.ask_feedback)
+        proxy = self.screens["staff_proxy"]
+        assert isinstance(proxy, StaffProxyScreen)
+        proxy.feedback_wanted.connect(self.ask_feedback)
+        sync = self.screens["staff_sync"]
+        assert isinstance(sync, StaffSyncScreen)
+        if self.district is not None:
+            self.district.pass_progress.connect(sync.on_progress)
+            self.district.pass_finished.connect(sync.on_pass_finished)
+        if self.calls.needs_staff():
+            staff.on_call_alert(True)  # a call still open from before a restart
 
     # -- reactions ------------------------------------------------------------------
 
@@ -365,5 +414,9 @@ class KioskApp(QtCore.QObject):
             app.removeEventFilter(self.input_filter)
         self.window.allow_close = True
         self.window.close()
+        # Delete the widgets now: a click still animating or a screen's timer must not
+        # reach a store that is about to close.
+        self.window.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
         if self.is_ready:
             self.store.close()

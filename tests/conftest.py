@@ -64,7 +64,9 @@ def make_app(data_dir: Path, clock: FakeClock, **ui: object):  # type: ignore[no
 
     env = {f"KIOSK_UI_{k.upper()}": str(v) for k, v in ui.items()}
     cfg = config.load(None, environ=env)
-    app = KioskApp(cfg, data_dir, clock=clock, district=False)
+    # Prompt pre-rendering (163 sentences) is tested in test_speech_speaker.py; doing it
+    # for every UI test would only load the machine.
+    app = KioskApp(cfg, data_dir, clock=clock, district=False, warm_prompts=False)
     app.complete_start()
     app.window.resize(1920, 1080)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.qt import QtCore, QtGui
 
 
@@ -115,6 +117,7 @@ def test_key_event_type_is_routed(kiosk):
     assert kiosk.window.handle_key(ev) is True
 
 
+@pytest.mark.qt_no_exception_capture
 def test_an_error_in_a_slot_brings_the_resident_home_calmly(kiosk, qtbot, data_dir):
     """A bug in a slot is logged and the kiosk goes home with a calm word, instead of dying."""
     from kiosk import crash

@@ -136,6 +136,7 @@ class Pyttsx3Backend:
                 raise EngineUnavailableError("a pyttsx3 engine is already alive in this process")
             Pyttsx3Backend._alive = True
         self._closed = False
+        self._owner = threading.current_thread()
         try:
             self._setup(timeout)
         except BaseException:
@@ -220,11 +221,14 @@ class Pyttsx3Backend:
             raise SynthesisError(f"pyttsx3 wrote no readable WAV: {exc}") from exc
 
     def abort(self) -> None:
-        # Releases a run loop that spins forever (the "second runAndWait" hang);
-        # a call stuck inside libespeak-ng stays stuck and its thread is abandoned.
-        driver = getattr(getattr(self._engine, "proxy", None), "_driver", None)
-        if driver is not None:
-            driver.endLoop()
+        # Releases a run loop that spins forever (the "second runAndWait" hang); a call
+        # stuck inside libespeak-ng stays stuck and its thread is abandoned. Only the
+        # owning thread may touch the driver: ending its loop from the watchdog's thread
+        # while the loop runs was seen to crash the process (segfault in startLoop).
+        if threading.current_thread() is self._owner:
+            driver = getattr(getattr(self._engine, "proxy", None), "_driver", None)
+            if driver is not None:
+                driver.endLoop()
         self._done.set()
 
     def close(self) -> None:
