@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import requests
+import urllib3
 from pydantic import ValidationError
 
 from kiosk.config import Config
@@ -330,14 +331,16 @@ class SyncClient:
         """Read the whole body into ``resp`` (so ``.content``/``.json()`` work) or raise."""
         body = bytearray()
         try:
-            for chunk in resp.iter_content(64 * 1024):
+            # read1: whatever one socket read brings, so the deadline is checked between
+            # drips (iter_content waits until its whole chunk size has arrived).
+            while chunk := resp.raw.read1(64 * 1024, decode_content=True):
                 body.extend(chunk)
                 if len(body) > MAX_REPLY_BYTES:
                     raise ProtocolError("the reply of the district server is too large")
                 if time.monotonic() > deadline:
                     raise OfflineError("the district server's reply is too slow (timed out)")
-        except requests.RequestException as exc:
-            # Cut or truncated mid-body (IncompleteRead -> ChunkedEncodingError), read timeout.
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # Cut or truncated mid-body (IncompleteRead), read timeout, reset connection.
             raise OfflineError(f"the reply was cut off ({type(exc).__name__})") from None
         resp._content = bytes(body)  # what requests itself does when it reads a body
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -17,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import requests
 
@@ -255,3 +257,190 @@ class LostReplyProxy:
 
     def close(self) -> None:
         self._sock.close()
+
+
+class _QuietHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if "Content-Length" not in (headers or {}):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _ProxyHandler(_QuietHandler):
+    server: _ProxyServer
+
+    def _forward(self, body: bytes | None) -> requests.Response:
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in {"host", "content-length"}
+        }
+        return requests.request(
+            self.command,
+            f"{self.server.upstream}{self.path}",
+            data=body,
+            headers=headers,
+            timeout=60,
+            allow_redirects=False,
+        )
+
+    def _relay(self, resp: requests.Response) -> None:
+        keep = {"content-type", "retry-after", "date", API_HEADER.lower()}
+        headers = {k: v for k, v in resp.headers.items() if k.lower() in keep}
+        self._send(resp.status_code, resp.content, headers)
+
+    def do_GET(self) -> None:
+        self._relay(self._forward(None))
+
+    def do_POST(self) -> None:
+        body = self._body()
+        mode = self.server.next_mode() if self.path == f"{PREFIX}/records" else "pass"
+        if mode == "pass":
+            self._relay(self._forward(body))
+            return
+        if mode == "lost":
+            self._forward(body)  # committed by the server; the answer never reaches the kiosk
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        # partial_500 / partial_drop: the server commits only the first k records.
+        envelope = json.loads(body)
+        n = len(envelope["records"])
+        k = self.server.rng.randint(0, max(0, n - 1))
+        self.server.partial.append((k, n))
+        if k:
+            part = {**envelope, "records": envelope["records"][:k]}
+            self._forward(json.dumps(part).encode())
+        if mode == "partial_500":
+            self._send(
+                500,
+                b'{"detail":"internal error"}',
+                {API_HEADER: "1", "Content-Type": "application/json"},
+            )
+        else:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class _ProxyServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, upstream: str, seed: int) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.upstream = upstream
+        self.modes: list[str] = []
+        self.partial: list[tuple[int, int]] = []
+        self.rng = random.Random(seed)  # noqa: S311 (test fault positions, not secrets)
+        self.lock = threading.Lock()
+
+    def next_mode(self) -> str:
+        with self.lock:
+            return self.modes.pop(0) if self.modes else "pass"
+
+
+class FaultProxy:
+    """An HTTP proxy in front of the real server that can break upload requests.
+
+    ``queue(*modes)`` sets what happens to the next uploads, one mode each:
+    ``partial_500`` (the server commits the first k of n records, the kiosk gets
+    500), ``partial_drop`` (k of n committed, connection cut without an answer),
+    ``lost`` (all committed, the answer lost) or ``pass``. ``partial`` lists
+    the (k, n) of every partial commit.
+    """
+
+    def __init__(self, upstream: str, seed: int = 7) -> None:
+        self._server = _ProxyServer(upstream, seed)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def queue(self, *modes: str) -> None:
+        with self._server.lock:
+            self._server.modes.extend(modes)
+
+    @property
+    def partial(self) -> list[tuple[int, int]]:
+        return list(self._server.partial)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+Reply = Callable[[dict[str, Any]], tuple[int, dict[str, str], bytes]]
+
+
+class _BrokenHandler(_QuietHandler):
+    server: _BrokenServer
+
+    def do_GET(self) -> None:
+        if self.path.startswith(f"{PREFIX}/ping"):
+            body = json.dumps(
+                {"api": 1, "server_time": "2025-01-01T00:00:00+00:00", "max_batch": 500}
+            ).encode()
+            self._send(200, body, {API_HEADER: "1", "Content-Type": "application/json"})
+        else:
+            self._send(404, b"{}", {API_HEADER: "1"})
+
+    def do_POST(self) -> None:
+        envelope = json.loads(self._body())
+        status, headers, body = self.server.reply(envelope)
+        drip = self.server.drip
+        if drip is None:
+            self._send(status, body, headers)
+            return
+        # A slow drip: the promised body arrives one byte at a time.
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(len(body)):
+            if self.server.stopping.wait(drip):
+                return
+            try:
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+
+
+class _BrokenServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, reply: Reply, drip: float | None) -> None:
+        super().__init__(("127.0.0.1", 0), _BrokenHandler)
+        self.reply = reply
+        self.drip = drip
+        self.stopping = threading.Event()
+
+
+@contextlib.contextmanager
+def broken_server(reply: Reply, drip: float | None = None) -> Iterator[str]:
+    """A fake district server on 127.0.0.1: a correct ping, uploads answered by ``reply``.
+
+    ``reply(envelope) -> (status, headers, body)``; with ``drip`` (seconds) the
+    body is sent one byte per ``drip``. Yields the base URL.
+    """
+    server = _BrokenServer(reply, drip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
