@@ -21,6 +21,8 @@ LABEL_EXCEPTIONS = {
     "activity_card": "activity cards carry catalogue titles from the district, not known in "
     "advance (no pre-segmented phrase can exist); 上一页 / 下一页 and keypad digits reach them",
     "common_mic": "the microphone button starts listening; saying its label then means nothing",
+    "staff_entry": "工作人员 opens the staff PIN pad; a resident who says 工作人员 wants help, "
+    "so by voice it must not lead to the PIN pad (呼叫工作人员 is the call intent)",
 }
 # Voice intents without a button, with the reason.
 INTENT_EXCEPTIONS = {

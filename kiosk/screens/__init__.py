@@ -23,6 +23,11 @@ def screen_classes() -> list[type[Screen]]:
     )
     from kiosk.screens.home import HomeScreen  # noqa: PLC0415
     from kiosk.screens.phone import PhoneScreen  # noqa: PLC0415
+    from kiosk.screens.staff import StaffHomeScreen, StaffLoginScreen  # noqa: PLC0415
+    from kiosk.screens.staff_proxy import StaffProxyScreen  # noqa: PLC0415
+    from kiosk.screens.staff_queue import StaffQueueScreen  # noqa: PLC0415
+    from kiosk.screens.staff_settings import StaffSettingsScreen  # noqa: PLC0415
+    from kiosk.screens.staff_sync import StaffSyncScreen  # noqa: PLC0415
 
     classes: list[type[Screen]] = [
         HomeScreen,
@@ -35,5 +40,11 @@ def screen_classes() -> list[type[Screen]]:
         ActivityDetailScreen,
         FeedbackScreen,
         ConfirmScreen,
+        StaffLoginScreen,
+        StaffHomeScreen,
+        StaffQueueScreen,
+        StaffProxyScreen,
+        StaffSyncScreen,
+        StaffSettingsScreen,
     ]
     return classes

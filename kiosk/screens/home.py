@@ -68,6 +68,12 @@ class HomeScreen(Screen):
         layout.addLayout(row, 1)
         volume = QtWidgets.QHBoxLayout()
         volume.setSpacing(self.metrics.mm(10))
+        # 工作人员: discreet by place (bottom left, away from the three journeys) and by its
+        # neutral colour; it still meets the elder floors (>= 20 mm target, >= 12 mm label).
+        self.staff_button = self.button(
+            "staff.entry", role="neutral", min_mm=(40.0, 22.0), name="staff_entry"
+        )
+        volume.addWidget(self.staff_button)
         volume.addStretch(1)
         self.louder = self.button(
             "speech.louder", role="neutral", min_mm=(50.0, 22.0), name="volume_up"
@@ -81,6 +87,7 @@ class HomeScreen(Screen):
         self.call_button.clicked.connect(self.call_requested)
         self.health_button.clicked.connect(lambda: self.navigate.emit("health"))
         self.activities_button.clicked.connect(lambda: self.navigate.emit("activities"))
+        self.staff_button.clicked.connect(lambda: self.navigate.emit("staff_login"))
 
     def choices(self) -> list[QtWidgets.QPushButton]:
         return [self.call_button, self.health_button, self.activities_button]

@@ -36,6 +36,7 @@ heard within one 12 ms block, even mid-sentence): :data:`VOLUME_STEPS_DB`,
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import threading
 import time
@@ -43,10 +44,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kiosk.config import VoiceSection
 from kiosk.qt import QtCore, Signal
 from kiosk.speech.cache import CACHE_DIRNAME, PromptCache, cache_key, fixed_prompts
 from kiosk.speech.engine import (
+    ESPEAK_RATE,
     Audio,
     EngineHungError,
     EngineUnavailableError,
@@ -346,6 +350,9 @@ class Speaker(QtCore.QObject):
         self._abandoned: list[SynthesisWorker] = []
         self._prompt_texts: list[str] = []
         self._last_status = SpeechStatus()
+        self._chime_gen = -1
+        self._chime_waiting = False
+        self.chimes = 0  # chimes played (for the staff screen's tests and the log)
         self.timing = Timing()
         self._shared = _Shared()
         self._worker = self._new_worker(
@@ -377,6 +384,7 @@ class Speaker(QtCore.QObject):
         self._gen += 1
         self._player.stop(self._gen)
         self._worker.cancel_say()
+        self._chime_waiting = False
         self.timing.stopped_at = time.perf_counter()
         if self._speaking:
             self._speaking = False
@@ -389,6 +397,29 @@ class Speaker(QtCore.QObject):
 
     def is_speaking(self) -> bool:
         return self._speaking
+
+    def chime(self) -> None:
+        """A short two-tone chime for staff (a resident is calling), through the same player.
+
+        It never cuts speech: while an utterance is pending or playing the chime
+        waits for its end. Speech (``say``) and ``stop`` cut a playing chime. No
+        ``started``/``finished`` signals for it. Silent when there is no device.
+        """
+        if self._speaking:
+            self._chime_waiting = True
+            return
+        self._play_chime()
+
+    def _play_chime(self) -> None:
+        self._chime_waiting = False
+        if not self._player.is_open:
+            log.info("chime not played: no audio output")
+            return
+        self._gen += 1
+        self._chime_gen = self._gen
+        if self._player.play(chime_audio(), self._gen):
+            self.chimes += 1
+            self._timer.start()
 
     @property
     def last_text(self) -> str:
@@ -409,6 +440,11 @@ class Speaker(QtCore.QObject):
 
     def volume_down(self) -> None:
         self.set_volume(self._step - 1)
+
+    def set_default_volume(self, step: int) -> None:
+        """Staff settings: the volume each new resident starts with (applied now too)."""
+        self._default_step = max(0, min(len(VOLUME_STEPS_DB) - 1, step))
+        self.set_volume(self._default_step)
 
     def reset_volume(self) -> None:
         """Back to the configured default (for each new resident)."""
@@ -512,6 +548,8 @@ class Speaker(QtCore.QObject):
             if gen == self._gen and self._speaking:
                 self._speaking = False
                 self.failed.emit(reason)
+                if self._chime_waiting:
+                    self._play_chime()
         status = self.status()
         if status != self._last_status:
             self._last_status = status
@@ -526,7 +564,7 @@ class Speaker(QtCore.QObject):
             self._timer.stop()
 
     def _on_play_event(self, event: PlayEvent) -> None:
-        if event.gen != self._gen:
+        if event.gen != self._gen or event.gen == self._chime_gen:
             return
         if event.kind == "started":
             self.timing.first_frame_at = event.at
@@ -540,6 +578,8 @@ class Speaker(QtCore.QObject):
         if gen == self._gen and self._speaking:
             self._speaking = False
             self.finished.emit()
+            if self._chime_waiting:
+                self._play_chime()
 
     def _watchdog(self) -> None:
         worker = self._worker
@@ -564,6 +604,26 @@ class Speaker(QtCore.QObject):
             self._worker.submit(prompt)
         if job is not None and job.gen == self._gen and self._speaking:
             self._worker.submit(job)
+
+
+CHIME_TONES_HZ = (880.0, 660.0)  # a falling two-tone "ding-dong"
+CHIME_TONE_S = 0.28
+CHIME_LEVEL = 0.35  # peak, before the volume gain: quieter than speech, gentle
+
+
+@functools.cache
+def chime_audio() -> Audio:
+    """The staff chime: two soft sine tones with smooth edges (no clicks), ~0.6 s."""
+    n = int(ESPEAK_RATE * CHIME_TONE_S)
+    t = np.arange(n, dtype=np.float32) / ESPEAK_RATE
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.02).astype(np.float32)
+    decay = np.exp(-3.0 * t / CHIME_TONE_S).astype(np.float32)
+    tones = [
+        (CHIME_LEVEL * np.sin(2 * np.pi * f * t) * fade * decay).astype(np.float32)
+        for f in CHIME_TONES_HZ
+    ]
+    gap = np.zeros(int(ESPEAK_RATE * 0.04), dtype=np.float32)
+    return Audio(np.concatenate([tones[0], gap, tones[1]]).astype(np.float32), ESPEAK_RATE)
 
 
 def _gain(step: int) -> float:

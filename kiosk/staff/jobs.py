@@ -44,4 +44,7 @@ class BackgroundJob(QtCore.QObject):
         except Exception as exc:  # delivered to the owner, which shows and logs it
             log.warning("background job %s failed: %s", self.worker.name, type(exc).__name__)
             result = exc
-        self.done.emit(result)
+        try:
+            self.done.emit(result)
+        except RuntimeError as exc:  # the owner (a screen) was deleted while we ran
+            log.info("background job %s finished after its owner: %s", self.worker.name, exc)
