@@ -160,6 +160,14 @@ BAD_REPLIES: dict[
         ),
         0,
     ),
+    "cut_and_closed": (  # IncompleteRead -> requests' ChunkedEncodingError (not a ConnectionError)
+        lambda e: (
+            200,
+            {"X-District-Api": "1", "Content-Length": "4000", "Connection": "close"},
+            _results(e, _created)[:60],
+        ),
+        0,
+    ),
     "not_json": (lambda e: _ok(200, b"\x00\xff garbage \xfe"), 0),
     "json_list": (lambda e: _ok(200, b"[]"), 0),
     "json_null": (lambda e: _ok(200, b"null"), 0),
