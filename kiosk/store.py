@@ -33,6 +33,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -217,8 +218,12 @@ class Store:
         self.problems: list[str] = []
         if check:
             self._check_or_move_aside()
-        self.db = self._open()
-        self._migrate()
+        try:
+            self.db = self._open()
+            self._migrate()
+        except sqlite3.Error as exc:
+            # e.g. a brand-new file on a full disk: a clear StoreFullError, not a crash.
+            raise self._translate(exc) from exc
         # Only the main store (check=True) manages the reserve; workers never add records.
         self._reserve: Path | None = self.data_dir / RESERVE_NAME if check else None
         self._reserve_spent = False
@@ -236,9 +241,29 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         return sqlite_utils.Database(conn)
 
+    def _wal_lost(self) -> bool:
+        """True when ``-wal`` is gone but ``-shm`` says it held committed frames.
+
+        A kill or power cut leaves both files; SQLite replays the WAL at the next
+        open. If the WAL was deleted (by hand, a backup tool, fsck), the main file
+        is consistent but older: quick_check cannot see that, the WAL index can
+        (``mxFrame``, a native-endian u32 at offset 16 of the -shm header).
+        """
+        shm = Path(f"{self.path}-shm")
+        if Path(f"{self.path}-wal").exists() or not shm.exists():
+            return False
+        try:
+            header = shm.read_bytes()[:20]
+        except OSError:
+            return False
+        return len(header) == 20 and int.from_bytes(header[16:20], sys.byteorder) > 0
+
     def _check_or_move_aside(self) -> None:
         if not self.path.exists():
             return
+        if self._wal_lost():
+            Path(f"{self.path}-shm").unlink(missing_ok=True)
+            self._note_problem("数据库日志文件(-wal)丢失：最近保存的记录可能不全，请联系技术人员")
         problem: str | None = None
         conn: sqlite3.Connection | None = None
         try:
@@ -409,10 +434,20 @@ class Store:
         try:
             self._insert(row)
         except StoreFullError:
-            if not (urgent and self._release_reserve()):
-                raise
-            self._insert(row)
+            # The WAL may hold megabytes of already-checkpointable pages: fold them
+            # into the main file and truncate it, then try once more.
+            self._truncate_wal()
+            try:
+                self._insert(row)
+            except StoreFullError:
+                if not (urgent and self._release_reserve()):
+                    raise
+                self._insert(row)
         return record_id
+
+    def _truncate_wal(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _insert(self, row: list[Any]) -> None:
         with self.transaction() as db:
