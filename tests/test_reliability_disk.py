@@ -87,7 +87,8 @@ def test_disk_full_message_records_intact_calls_still_saved(small_disk: Path) ->
 
     # A call for help still fits: the reserve is released for it.
     calls = [store.add("call", {"reason": "help", "source": "button"})]
-    assert not store.reserve_ready
+    ready_after_call = store.reserve_ready  # (a local: mypy narrowed the property above)
+    assert not ready_after_call
     assert any("备用空间" in p for p in store.problems)  # staff told
     assert any("备用空间" in p["message"] for p in Store.stored_problems(data_dir))
     alert = store.add("health", {"values": {"systolic": {"value": 190}}, "alert": True})
