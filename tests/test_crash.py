@@ -175,6 +175,11 @@ def test_a_crash_loop_ends_the_event_loop(qtbot, crash_log, qapp):
         codes.append(loop.exec())
     finally:
         g.uninstall()
+        # QCoreApplication.exit() also marks the thread as quitting, so every later
+        # QEventLoop.exec() (qtbot.waitSignal in other tests) would return at once.
+        # QCoreApplication.exec() clears that mark: run it for one turn.
+        QtCore.QTimer.singleShot(0, qapp.quit)
+        qapp.exec()
     assert codes == [crash.EXIT_CRASH_LOOP]
     assert g.crashes == 3
     assert "exiting (70) for a clean restart" in read(crash_log)
