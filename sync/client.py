@@ -271,7 +271,10 @@ class SyncClient:
         self.sleep = sleep
         self.now = now
         self.session = session or requests.Session()
-        self.session.verify = ca_file or True
+        # Passed with every request: a Session's own verify loses to REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE in the environment, which would silently ignore server.ca_file.
+        self.verify: str | bool = ca_file or True
+        self.session.verify = self.verify
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = f"silver-counter-kiosk/{protocol.API_VERSION}"
         self._server_batch: int | None = None
@@ -310,7 +313,13 @@ class SyncClient:
         started = time.monotonic()
         try:
             resp = self.session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
+                method,
+                url,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self.verify,
+                **kwargs,
             )
         except requests.exceptions.SSLError as exc:
             raise OfflineError(
