@@ -223,13 +223,15 @@ class BodyLimit:
             return
         received = 0
         started = False
+        too_large = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    too_large = True
                     raise _BodyTooLargeError
             return message
 
@@ -240,7 +242,11 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLargeError:
+        except Exception:
+            # The error may arrive wrapped (an ExceptionGroup from a middleware's task
+            # group), so the flag, not the exception type, says what happened.
+            if not too_large:
+                raise
             if not started:
                 await self._refuse(send, 413)
 
