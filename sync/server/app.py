@@ -172,8 +172,12 @@ def get_updates(
     """Status changes of this kiosk's records after the cursor, oldest first."""
     try:
         start = int(since) if since else 0
+        if not 0 <= start < 2**63:  # a database integer
+            raise ValueError
     except ValueError:
-        raise HTTPException(422, f"bad cursor {since!r}") from None
+        # The shape FastAPI documents for every 422 (HTTPValidationError).
+        detail = [{"loc": ["query", "since"], "msg": "bad cursor", "type": "value_error"}]
+        raise HTTPException(422, detail) from None
     updates, cursor, more = db.updates_since(_engine(request), kiosk_id, start)
     return {"updates": updates, "cursor": str(cursor), "more": more}
 
