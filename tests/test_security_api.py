@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -18,6 +19,7 @@ from schemathesis.checks import (
     not_a_server_error,
     response_schema_conformance,
 )
+from schemathesis.core.result import Err
 
 from sync.server import db
 from sync.testing import ServerProcess
@@ -44,11 +46,12 @@ def test_api_no_server_errors_no_schema_violations(district: tuple[ServerProcess
     api = schemathesis.openapi.from_url(f"{srv.url}/openapi.json")
     checked = []
     for result in api.get_all_operations():
+        assert not isinstance(result, Err), result
         operation = result.ok()
 
         @given(case=operation.as_strategy())
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-        def run(case: schemathesis.Case) -> None:
+        def run(case: schemathesis.Case[Any]) -> None:
             case.call_and_validate(
                 base_url=srv.url,
                 headers={"Authorization": f"Bearer {token}"},
