@@ -271,10 +271,19 @@ def parse_field(field: Field, raw: Raw) -> int | float | Problem:
     if value is None:
         return _problem(field, "health.err_not_number")
     step = Decimal(1).scaleb(-field.decimals)
-    if value.quantize(step) != value:
+    try:
+        rounded: Decimal | None = value.quantize(step)
+    except InvalidOperation:
+        # More digits than the decimal context holds: 10**30 (far out of range) or
+        # 1.000...0001 (too many decimals); quantize raised here before.
+        rounded = None
+    too_precise = value.as_tuple().exponent
+    if (rounded is not None and rounded != value) or (
+        rounded is None and isinstance(too_precise, int) and too_precise < -field.decimals
+    ):
         key = "health.err_whole_number" if field.integer else "health.err_one_decimal"
         return _problem(field, key)
-    if not field.low <= value <= field.high:
+    if rounded is None or not field.low <= value <= field.high:
         return _problem(
             field,
             "health.err_range",
