@@ -21,6 +21,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -310,7 +311,8 @@ def numeral_value(numeral: str) -> str:
         return "".join(_DIGIT_VALUE[c] for c in numeral)
     value = cn2an.cn2an(numeral.replace("幺", "一"), "smart")
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:g}"
+        # Plain digits, never ":g" (6 significant digits, then 1.11111e+06).
+        return format(Decimal(repr(value)), "f")
     return str(int(value))
 
 
