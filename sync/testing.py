@@ -270,7 +270,10 @@ class _QuietHandler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
+        # send_response_only: no automatic Date, so a test's own Date header is the only one.
+        self.send_response_only(status)
+        if "Date" not in (headers or {}):
+            self.send_header("Date", self.date_time_string())
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         if "Content-Length" not in (headers or {}):
