@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from kiosk.qt import QtCore
-from kiosk.voice.intents import parse_commands, understand
+from kiosk.voice.intents import MIN_WORD_CONFIDENCE, parse_commands, understand
 from kiosk.voice.listener import Listener
 
 MIC = "kiosk_mic"  # scripts/asoundrc: the monitor of the null sink that paplay feeds
@@ -114,7 +114,7 @@ def test_grammar_words_are_recognized_and_mapped(qtbot, listener, tmp_path, word
     assert kind == "result", args
     text, conf = args
     assert text == word
-    assert conf >= 0.8
+    assert conf >= MIN_WORD_CONFIDENCE
     meaning = understand(listener.last_words, KO_COMMANDS, "test")
     expected = {
         "안녕하세요": ("global", "home"),
