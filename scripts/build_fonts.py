@@ -69,13 +69,18 @@ def main() -> int:
     for weight, ttc in SOURCES.items():
         target = out / f"NotoSansSC-{weight}.otf"
         cmd = [
-            sys.executable, "-m", "fontTools.subset", str(ttc),
-            f"--font-number={sc_index(ttc)}", f"--text-file={text_file}",
-            "--no-hinting", "--notdef-outline",
+            sys.executable,
+            "-m",
+            "fontTools.subset",
+            str(ttc),
+            f"--font-number={sc_index(ttc)}",
+            f"--text-file={text_file}",
+            "--no-hinting",
+            "--notdef-outline",
             "--layout-features=kern,liga,ccmp,palt,halt",
             "--drop-tables+=vhea,vmtx,VORG",
             f"--output-file={target}",
-        ]  # fmt: skip
+        ]
         subprocess.run(cmd, check=True)
         print(f"{target}: {target.stat().st_size / 1e6:.2f} MB")
     Path(text_file).unlink()

@@ -1,7 +1,7 @@
 """Keep the README's settings table in step with the declarations in kiosk/config.py.
 
-    python scripts/check_readme.py          exit 1 if the README's table is out of date
-    python scripts/check_readme.py --write  regenerate it
+python scripts/check_readme.py          exit 1 if the README's table is out of date
+python scripts/check_readme.py --write  regenerate it
 """
 
 from __future__ import annotations
