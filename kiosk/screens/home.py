@@ -36,32 +36,17 @@ class HomeScreen(Screen):
         layout.addWidget(self.greeting)
         row = QtWidgets.QHBoxLayout()
         row.setSpacing(self.metrics.mm(12))
-        self.call_button = self.button(
-            "home.call",
-            hint_key="home.call_hint",
-            role="call",
-            min_mm=HOME_BUTTON_MM,
-            label_mm=TEXT_LABEL_MM * 1.3,
-            hint_mm=TEXT_BODY_MM,
-            name="home_call",
-        )
-        self.health_button = self.button(
-            "home.health",
-            hint_key="home.health_hint",
-            role="health",
-            min_mm=HOME_BUTTON_MM,
-            label_mm=TEXT_LABEL_MM * 1.3,
-            hint_mm=TEXT_BODY_MM,
-            name="home_health",
-        )
-        self.activities_button = self.button(
-            "home.activities",
-            hint_key="home.activities_hint",
-            role="activity",
-            min_mm=HOME_BUTTON_MM,
-            label_mm=TEXT_LABEL_MM * 1.3,
-            hint_mm=TEXT_BODY_MM,
-            name="home_activities",
+        self.call_button, self.health_button, self.activities_button = (
+            self.button(
+                f"home.{key}",
+                hint_key=f"home.{key}_hint",
+                role=role,
+                min_mm=HOME_BUTTON_MM,
+                label_mm=TEXT_LABEL_MM * 1.3,
+                hint_mm=TEXT_BODY_MM,
+                name=f"home_{key}",
+            )
+            for key, role in (("call", "call"), ("health", "health"), ("activities", "activity"))
         )
         for b in self.choices():
             row.addWidget(b)
