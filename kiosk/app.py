@@ -81,7 +81,8 @@ class _AfterFirstPaint(QtCore.QObject):
         return False
 
 
-FIRST_PAINT_FALLBACK_MS = 1000  # complete the start even if the home screen is never painted
+FIRST_PAINT_FALLBACK_MS = 1000
+STORE_RETRY_MS = 30_000  # when the store cannot be opened (disk full), try again this often  # complete the start even if the home screen is never painted
 
 
 class KioskApp(QtCore.QObject):
@@ -151,7 +152,17 @@ class KioskApp(QtCore.QObject):
         from kiosk.store import Store  # noqa: PLC0415
         from kiosk.voice.controller import VoiceController  # noqa: PLC0415
 
-        self.store: Store = self._given_store or Store(self.data_dir)
+        from kiosk.store import StoreError, StoreFullError  # noqa: PLC0415
+
+        try:
+            self.store: Store = self._given_store or Store(self.data_dir)
+        except (StoreError, OSError) as exc:
+            # The kiosk stays up: say so on screen and try again in a while.
+            log.exception("the local store could not be opened")
+            key = "common.store_full" if isinstance(exc, StoreFullError) else "common.store_error"
+            self.window.show_notice(t(key) + t("call.hotline_line", hotline=self.config.call.hotline))
+            QtCore.QTimer.singleShot(STORE_RETRY_MS, self.complete_start)
+            return
         self.speaker: Speaker = self._given_speaker or Speaker(
             self.config.voice, self.data_dir, parent=self
         )
@@ -302,6 +313,8 @@ class KioskApp(QtCore.QObject):
         from kiosk.store import StoreError  # noqa: PLC0415
 
         self.complete_start()
+        if not self.is_ready:
+            return  # the store cannot be opened: the notice with the hotline is on screen
         screen = self.screens["call"]
         assert isinstance(screen, CallScreen)
         try:

