@@ -81,8 +81,8 @@ class _AfterFirstPaint(QtCore.QObject):
         return False
 
 
-FIRST_PAINT_FALLBACK_MS = 1000
-STORE_RETRY_MS = 30_000  # when the store cannot be opened (disk full), try again this often  # complete the start even if the home screen is never painted
+FIRST_PAINT_FALLBACK_MS = 1000  # complete the start even if the home screen is never painted
+STORE_RETRY_MS = 30_000  # when the store cannot be opened (disk full), try again this often
 
 
 class KioskApp(QtCore.QObject):
@@ -149,10 +149,8 @@ class KioskApp(QtCore.QObject):
         from kiosk.screens import screen_classes  # noqa: PLC0415
         from kiosk.screens.call import CallBanner  # noqa: PLC0415
         from kiosk.speech.speaker import Speaker  # noqa: PLC0415
-        from kiosk.store import Store  # noqa: PLC0415
+        from kiosk.store import Store, StoreError, StoreFullError  # noqa: PLC0415
         from kiosk.voice.controller import VoiceController  # noqa: PLC0415
-
-        from kiosk.store import StoreError, StoreFullError  # noqa: PLC0415
 
         try:
             self.store: Store = self._given_store or Store(self.data_dir)
@@ -160,7 +158,9 @@ class KioskApp(QtCore.QObject):
             # The kiosk stays up: say so on screen and try again in a while.
             log.exception("the local store could not be opened")
             key = "common.store_full" if isinstance(exc, StoreFullError) else "common.store_error"
-            self.window.show_notice(t(key) + t("call.hotline_line", hotline=self.config.call.hotline))
+            self.window.show_notice(
+                t(key) + t("call.hotline_line", hotline=self.config.call.hotline)
+            )
             QtCore.QTimer.singleShot(STORE_RETRY_MS, self.complete_start)
             return
         self.speaker: Speaker = self._given_speaker or Speaker(

@@ -146,6 +146,7 @@ def test_a_store_that_cannot_open_leaves_the_kiosk_up_with_the_hotline(
     """A store that cannot open at start: home, a calm notice with the hotline, no crash."""
     from kiosk import config
     from kiosk.app import KioskApp
+
     blocked = data_dir / "not-a-dir"
     blocked.write_text("x")  # the data dir cannot be created: a file stands in its way
     app = KioskApp(config.load(None, environ={}), blocked, clock=clock, district=False)
