@@ -153,10 +153,11 @@ def test_a_store_that_cannot_open_leaves_the_kiosk_up_with_the_hotline(
     app.start(windowed=True, defer=False)
     try:
         assert not app.is_ready
-        assert app.window.current_screen().name == "home"
+        home = app.window.current_screen()
+        assert home is not None and home.name == "home"
         assert app.window.notice.isVisible()
         assert "12345" in app.window.notice.text()
         app.request_call("button")  # a tap on 一键呼叫 does not crash either
-        assert app.window.current_screen().name == "home"
+        assert app.window.current_screen() is home
     finally:
         app.shutdown()
