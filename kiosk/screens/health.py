@@ -221,7 +221,8 @@ class HealthEntryScreen(Screen):
         self.range_hint.setText(hint)
         self.done_values.setText(self._values_text())
         self.problem.setText("")
-        self.pad.point.setVisible(not f.integer) if self.pad.point else None
+        if self.pad.point is not None:
+            self.pad.point.setVisible(not f.integer)
         self.pad.confirm.set_texts(
             t("numpad.done") if self.index == len(self.fields) - 1 else t("numpad.next")
         )
