@@ -89,6 +89,10 @@ def test_say_is_heard_on_the_speaker(speaker: Speaker, qtbot: QtBot) -> None:
         assert started.args == [GREETING]
         with qtbot.waitSignal(speaker.finished, timeout=15_000):
             pass
+        # `finished` means the last frames went to the device; the monitor hands them back
+        # later (capture latency, more on a loaded machine): wait until capture has caught up.
+        done = time.perf_counter()
+        qtbot.waitUntil(lambda: rec.latest() > done + 0.5, timeout=5000)
         loud = [t for t in rec.loud_times() if t >= start]
     assert loud, "nothing was captured on the speaker monitor"
     heard = loud[-1] - loud[0]
