@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script too
+
 from bench.speech import pct, start_pulse
 
 WORDS = ["안녕하세요", "활동", "취소"]
