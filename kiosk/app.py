@@ -82,6 +82,7 @@ class _AfterFirstPaint(QtCore.QObject):
 
 
 FIRST_PAINT_FALLBACK_MS = 1000  # complete the start even if the home screen is never painted
+HELP_KEYS = frozenset({QtCore.Qt.Key.Key_F1, QtCore.Qt.Key.Key_Help})  # the keypad's help key
 STORE_RETRY_MS = 30_000  # when the store cannot be opened (disk full), try again this often
 
 
@@ -293,6 +294,11 @@ class KioskApp(QtCore.QObject):
         self.speaker.say(self.screens[name].spoken_text())
 
     def _on_key(self, event: QtGui.QKeyEvent) -> bool:
+        if event.key() in HELP_KEYS and self.is_ready:
+            current = self.window.current_screen()
+            if current is not None:
+                self.speaker.say(current.spoken_text())  # read the screen again
+            return True
         return self.window.handle_key(event)
 
     def _on_idle_warning(self, seconds_left: int) -> None:

@@ -161,3 +161,12 @@ def test_a_store_that_cannot_open_leaves_the_kiosk_up_with_the_hotline(
         assert app.window.current_screen() is home
     finally:
         app.shutdown()
+
+
+def test_the_help_key_reads_the_screen_again(kiosk, qtbot):
+    from kiosk.speech.normalize import normalize
+
+    kiosk.window.show_screen("health")
+    kiosk.speaker.say("别的话")
+    qtbot.keyClick(kiosk.window, QtCore.Qt.Key.Key_F1)
+    assert kiosk.speaker.last_text == normalize(kiosk.window.screens["health"].spoken_text())
