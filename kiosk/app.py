@@ -346,7 +346,7 @@ class KioskApp(QtCore.QObject):
             self.district.want_updates(False)
 
     def _on_call_alert(self, alert: bool) -> None:
-        self.banner.show_status(alert, self.calls.status)
+        self.banner.show_status(alert, self.calls.status, self.calls.open_id is not None)
 
     def _on_call_status(self, record_id: str, status: str) -> None:
         self._on_call_alert(self.calls.needs_staff())

@@ -76,7 +76,11 @@ def test_waited_time_and_status_are_shown_in_words(kiosk, qtbot, clock):
     with qtbot.waitSignal(kiosk.calls.status_changed, timeout=2000):
         kiosk.calls.refresh()
     assert screen.status.text() == "已经派人过来了"
-    assert not kiosk.banner.isVisible()  # someone is on it
+    # someone is on it: the banner says so in words (no longer the alarm) until it is done
+    assert kiosk.banner.isVisible() and kiosk.banner.text.text() == "已经派人过来了"
+    kiosk.store.add_status(call_id, "done", source="district")
+    kiosk.calls.refresh()
+    assert not kiosk.banner.isVisible()
 
 
 def test_an_open_call_survives_a_restart(kiosk, qtbot, clock):

@@ -160,7 +160,8 @@ class CallScreen(Screen):
 
 
 class CallBanner(QtWidgets.QFrame):
-    """「有居民呼叫」 under the common bar on every screen until staff take the call."""
+    """「有居民呼叫」 under the common bar on every screen until staff take the call, then the
+    call's status in words (taken / dispatched) until it is done or cancelled."""
 
     def __init__(self, ctx: ScreenContext, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -180,9 +181,14 @@ class CallBanner(QtWidgets.QFrame):
         row.addWidget(self.text)
         self.hide()
 
-    def show_status(self, alert: bool, status: str | None) -> None:
+    def show_status(self, alert: bool, status: str | None, open_call: bool = False) -> None:
+        """「有居民呼叫」 while nobody has taken the call; then its status in words until done."""
         self.text.setText(t("call.banner") if alert else status_text(status))
-        self.setVisible(alert)
+        if alert:
+            fill_background(self, Palette.CALL, Palette.CALL_TEXT)
+        else:
+            fill_background(self, Palette.PRIMARY, Palette.PRIMARY_TEXT)
+        self.setVisible(alert or open_call)
 
     def apply_metrics(self, metrics: object) -> None:
         for lab in self.findChildren(TextLabel):
