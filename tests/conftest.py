@@ -82,3 +82,27 @@ def kiosk(qtbot, fonts_loaded, data_dir, clock):  # type: ignore[no-untyped-def]
     qtbot.waitExposed(app.window)
     yield app
     app.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real district-server process on a SQLite file, one per test module.
+
+    Modules that need another database or options define their own ``server``.
+    """
+    from sync.testing import ServerProcess
+
+    work = tmp_path_factory.mktemp("district")
+    srv = ServerProcess(f"sqlite:///{work / 'district.db'}", work)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def engine(server):  # type: ignore[no-untyped-def]
+    """A SQLAlchemy engine on the module's district database (to look behind the API)."""
+    from sync.server import db
+
+    eng = db.open_engine(server.db_url)
+    yield eng
+    eng.dispose()

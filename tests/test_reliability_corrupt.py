@@ -12,7 +12,6 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,21 +25,6 @@ from sync.server import db
 from sync.testing import ServerProcess
 
 PAGE = 4096
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    work = tmp_path_factory.mktemp("district")
-    srv = ServerProcess(f"sqlite:///{work / 'district.db'}", work)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def engine(server: ServerProcess) -> Iterator[Engine]:
-    eng = db.open_engine(server.db_url)
-    yield eng
-    eng.dispose()
 
 
 def _server_ids(engine: Engine, kiosk_id: str) -> list[str]:

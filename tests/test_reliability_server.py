@@ -12,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -37,21 +37,6 @@ from sync.testing import FaultProxy, ServerProcess, broken_server, captive_porta
 from sync.urgent import MAX_URGENT_WAIT, MIN_RETRY_WAIT, next_nightly_run
 
 HEALTH = {"values": {"pulse": {"value": 72, "unit": "bpm"}}, "phone": "13812345678"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    work = tmp_path_factory.mktemp("district")
-    srv = ServerProcess(f"sqlite:///{work / 'district.db'}", work)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def engine(server: ServerProcess) -> Iterator[Engine]:
-    eng = db.open_engine(server.db_url)
-    yield eng
-    eng.dispose()
 
 
 def fill(store: Store, n: int, kind: str = "health", payload: dict[str, Any] | None = None) -> None:

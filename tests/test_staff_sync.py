@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ from tests.test_staff_journey import login
 
 LEFT = QtCore.Qt.MouseButton.LeftButton
 RECORDS = 30
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    work = tmp_path_factory.mktemp("district")
-    srv = ServerProcess(f"sqlite:///{work / 'district.db'}", work)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
